@@ -1,0 +1,621 @@
+"""The one module the algorithm scripts share: run folders, evaluation, replay video, model
+cards, and publishing to / loading from the Hugging Face Hub.
+
+Every training run writes one folder, ``runs/<run_name>/``, that is exactly the Hub repository:
+TensorBoard events, model weights, ``args.json``, ``results.json``, ``replay.mp4``, ``README.md``
+(the model card) and a copy of the script. The command line works on such folders:
+
+    python hub_utils.py push runs/<run> --repo-id <user>/<name>
+    python hub_utils.py enjoy --repo-id <user>/<name>      (or --path runs/<run>)
+
+``enjoy`` rebuilds an agent from the trusted algorithm file in ``algorithms/`` and the downloaded
+weights; nothing downloaded is executed or unpickled (except a course-format ``q-learning.pkl``,
+and only with ``--trust-pickle``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib.util
+import json
+import os
+import pickle
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, NoReturn, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+# Rendering is always rgb_array, never a window: SDL's dummy video driver keeps pygame-based
+# renderers (Taxi, FrozenLake) from looking for a display on headless machines.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+REPO_ROOT = Path(__file__).resolve().parent
+ALGORITHMS_DIR = REPO_ROOT / "algorithms"
+RUNS_DIR = Path("runs")
+CHECKPOINT_PATTERN = "checkpoint*"  # interruption checkpoints stay local, never uploaded
+
+Policy = Callable[[Any], Any]
+"""Maps one (unbatched) observation to one action, deterministically."""
+
+
+class UserError(Exception):
+    """Bad input from the user: reported as one line, without a traceback."""
+
+
+def run_script(main: Callable[[], None]) -> None:
+    """Runs a script's ``main`` and turns a ``UserError`` into one line on stderr and exit code 2."""
+    try:
+        main()
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+# ------------------------------------------------------------------------------------------------
+# Environments
+# ------------------------------------------------------------------------------------------------
+def _register_optional_envs() -> None:
+    """Registers environments from optional packages (Atari, panda-gym) when they are installed."""
+    for package in ("ale_py", "panda_gym"):
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        if package == "ale_py":
+            gym.register_envs(module)
+
+
+def resolve_env_id(requested: str, quiet: bool = False) -> str:
+    """Returns the gymnasium id to run for ``requested``.
+
+    A retired version (``LunarLander-v2``, ``Taxi-v3``) maps to the newest registered version of
+    the same environment with a one-line notice; the caller keeps ``requested`` for the model card
+    and the leaderboard. An unknown id raises ``UserError`` naming close matches.
+    """
+    if requested not in gym.registry:
+        _register_optional_envs()
+    if requested in gym.registry:
+        return requested
+    try:
+        namespace, name, version = gym.envs.registration.parse_env_id(requested)
+    except gym.error.Error:
+        namespace, name, version = None, None, None
+    if name is not None:
+        latest = gym.envs.registration.find_highest_version(namespace, name)
+        if latest is not None and version is not None and latest > version:
+            used = gym.envs.registration.get_env_id(namespace, name, latest)
+            if not quiet:
+                print(f"note: {requested} is retired in gymnasium {gym.__version__}; running {used} "
+                      f"(the model card keeps {requested} for the leaderboard)")
+            return used
+    close = difflib.get_close_matches(requested, list(gym.registry), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "see gymnasium.pprint_registry()"
+    raise UserError(f"unknown environment id '{requested}': {hint}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Command-line flags and the run folder
+# ------------------------------------------------------------------------------------------------
+def add_run_args(parser: argparse.ArgumentParser, exp_name: str) -> None:
+    """Adds the flags every script shares for logging, evaluation, publishing and resuming."""
+    group = parser.add_argument_group("run, logging and publishing")
+    group.add_argument("--exp-name", default=exp_name, help="experiment name, part of the run folder name")
+    group.add_argument("--track", action=argparse.BooleanOptionalAction, default=False,
+                       help="log to Weights & Biases (honours WANDB_MODE=offline)")
+    group.add_argument("--wandb-project-name", default="deep-rl-single-file", help="W&B project")
+    group.add_argument("--wandb-entity", default=None, help="W&B team or user")
+    group.add_argument("--capture-video", action=argparse.BooleanOptionalAction, default=True,
+                       help="record replay.mp4 of one evaluation episode after training")
+    group.add_argument("--eval-episodes", type=int, default=10,
+                       help="episodes of the final deterministic evaluation")
+    group.add_argument("--upload-model", action=argparse.BooleanOptionalAction, default=False,
+                       help="push the run folder to the Hugging Face Hub after training")
+    group.add_argument("--repo-id", default=None, help="Hub repository, e.g. user/ppo-LunarLander-v2")
+    group.add_argument("--hf-entity", default=None,
+                       help="Hub user or organisation; the repository becomes {entity}/{algo}-{env id}")
+    group.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                       help="continue the interrupted run in RUN_DIR (its saved hyperparameters are used)")
+
+
+# Flags that say how to run, log or publish, not what is trained: not saved as hyperparameters.
+RUN_ONLY_FLAGS = ("track", "wandb_project_name", "wandb_entity", "upload_model", "repo_id",
+                  "hf_entity", "resume")
+
+
+def eval_seeds(train_seed: int, episodes: int) -> list[int]:
+    """Evaluation seeds, one per episode, disjoint from the training seeds (seed .. seed + n_envs)."""
+    return [1_000_000 + 1_000 * train_seed + episode for episode in range(episodes)]
+
+
+@dataclass
+class Run:
+    """A training run's folder, logger and stop flag (set by Ctrl-C or SIGTERM)."""
+
+    dir: Path
+    env_id: str  # the gymnasium id actually run (args.env_id keeps the one the user asked for)
+    script: str  # file name of the algorithm script, e.g. "ppo.py"
+    writer: Any  # torch.utils.tensorboard.SummaryWriter
+    resumed: bool
+    stop_requested: bool = False
+    _wandb_run: Any = field(default=None, repr=False)
+
+    def handle_stop_signal(self, signum: int, frame: Any) -> None:
+        if self.stop_requested:  # second Ctrl-C: quit at once
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        print(f"\n{signal.Signals(signum).name}: saving a checkpoint at the next safe point "
+              "(press Ctrl-C again to quit without saving)", flush=True)
+
+    def exit_interrupted(self) -> NoReturn:
+        """Call after saving the checkpoint: says how to resume and exits with code 130."""
+        self.close()
+        print(f"interrupted: checkpoint saved in {self.dir}\n"
+              f"resume with: python algorithms/{self.script} --resume {self.dir}", flush=True)
+        sys.exit(130)
+
+    def close(self) -> None:
+        self.writer.close()
+        if self._wandb_run is not None:
+            self._wandb_run.finish()
+
+
+def start_run(args: argparse.Namespace, script_file: str) -> Run:
+    """Creates (or, with ``--resume``, reopens) ``runs/<run_name>/`` and its logger.
+
+    A new run gets ``args.json`` and a copy of the script; a resumed run takes its hyperparameters
+    from its ``args.json`` (updating ``args`` in place) and must hold a checkpoint. Ctrl-C and
+    SIGTERM then set ``run.stop_requested`` instead of killing the process.
+    """
+    script = Path(script_file).name
+    if args.resume is not None:
+        run_dir = args.resume
+        if not (run_dir / "args.json").is_file():
+            raise UserError(f"--resume {run_dir}: no args.json there; pass a folder under runs/ made by {script}")
+        if not any(run_dir.glob(CHECKPOINT_PATTERN)):
+            raise UserError(f"--resume {run_dir}: no checkpoint there (the run finished, or never saved one)")
+        saved = json.loads((run_dir / "args.json").read_text())
+        vars(args).update({key: value for key, value in saved.items() if key not in RUN_ONLY_FLAGS})
+    else:
+        run_dir = RUNS_DIR / f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+        suffix = 1
+        while run_dir.exists():  # never reuse a folder a user already has
+            run_dir = run_dir.with_name(f"{run_dir.name.rsplit('__', 1)[0]}__{int(time.time())}-{suffix}")
+            suffix += 1
+    env_id = resolve_env_id(args.env_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if args.resume is None:
+        hyperparameters = {k: v for k, v in vars(args).items() if k not in RUN_ONLY_FLAGS}
+        (run_dir / "args.json").write_text(json.dumps(hyperparameters, indent=2, default=str) + "\n")
+        shutil.copy(script_file, run_dir / script)
+
+    wandb_run = None
+    if args.track:
+        import wandb  # imported here: only --track needs it
+
+        wandb_run = wandb.init(project=args.wandb_project_name, entity=args.wandb_entity,
+                               sync_tensorboard=True, config=vars(args), name=run_dir.name,
+                               save_code=True)
+    from torch.utils.tensorboard import SummaryWriter  # imported here: q_learning needs no torch otherwise
+
+    writer = SummaryWriter(str(run_dir))
+    table = "\n".join(f"|{key}|{value}|" for key, value in sorted(vars(args).items()))
+    writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
+    run = Run(dir=run_dir, env_id=env_id, script=script, writer=writer,
+              resumed=args.resume is not None, _wandb_run=wandb_run)
+    signal.signal(signal.SIGINT, run.handle_stop_signal)
+    signal.signal(signal.SIGTERM, run.handle_stop_signal)
+    print(f"run folder: {run_dir}" + (" (resumed)" if run.resumed else ""), flush=True)
+    return run
+
+
+class Progress:
+    """A progress bar on a terminal; plain lines every 5% when output is a file or a pipe (CI)."""
+
+    def __init__(self, total: int, unit: str, initial: int = 0) -> None:
+        self.total, self.unit, self.done = total, unit, initial
+        self._bar = None
+        if sys.stdout.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, initial=initial, unit=f" {unit}", dynamic_ncols=True)
+        self._next_line = initial + max(total // 20, 1)
+
+    def update(self, count: int, **stats: float) -> None:
+        """Advances by ``count`` units; ``stats`` (e.g. sps, ret) are shown beside the count."""
+        self.done += count
+        shown = {key: f"{value:.4g}" for key, value in stats.items()}
+        if self._bar is not None:
+            self._bar.set_postfix(shown, refresh=False)
+            self._bar.update(count)
+        elif self.done >= self._next_line or self.done >= self.total:
+            details = "".join(f" | {key} {value}" for key, value in shown.items())
+            print(f"{self.done}/{self.total} {self.unit} ({100 * self.done // self.total}%){details}", flush=True)
+            self._next_line = self.done + max(self.total // 20, 1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Evaluation and replay
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class EvalResult:
+    """Returns of a deterministic evaluation; ``result = mean - std`` is the course's score."""
+
+    returns: list[float]
+    lengths: list[int]
+    seeds: list[int]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.returns))
+
+    @property
+    def std(self) -> float:  # population std (ddof=0), as the course computes it
+        return float(np.std(self.returns))
+
+    @property
+    def result(self) -> float:
+        return self.mean - self.std
+
+
+def evaluate(policy: Policy, env: gym.Env, seeds: Sequence[int]) -> EvalResult:
+    """Plays one episode per seed with ``policy`` on ``env`` (a separate evaluation env)."""
+    returns, lengths = [], []
+    for seed in seeds:
+        observation, _ = env.reset(seed=int(seed))
+        episode_return, length, done = 0.0, 0, False
+        while not done:
+            observation, reward, terminated, truncated, _ = env.step(policy(observation))
+            episode_return += float(reward)
+            length += 1
+            done = terminated or truncated
+        returns.append(episode_return)
+        lengths.append(length)
+    env.close()
+    return EvalResult(returns=returns, lengths=lengths, seeds=[int(seed) for seed in seeds])
+
+
+def record_video(policy: Policy, env: gym.Env, path: Path, fps: float, seed: int,
+                 max_steps: int = 10_000) -> int:
+    """Writes one episode of ``env`` (made with ``render_mode="rgb_array"``) to an mp4 with
+    imageio's ffmpeg; stops at termination, truncation or ``max_steps``. Returns the frame count."""
+    import imageio.v2 as imageio
+
+    observation, _ = env.reset(seed=seed)
+    frames = [env.render()]
+    for _ in range(max_steps):
+        observation, _, terminated, truncated, _ = env.step(policy(observation))
+        frames.append(env.render())
+        if terminated or truncated:
+            break
+    env.close()
+    # macro_block_size=2 keeps the frame size (only odd sizes are padded, as H.264 needs)
+    imageio.mimwrite(path, frames, fps=fps, codec="libx264", macro_block_size=2)
+    return len(frames)
+
+
+# ------------------------------------------------------------------------------------------------
+# Results and model card
+# ------------------------------------------------------------------------------------------------
+def write_results(run: Run, args: argparse.Namespace, *, algo: str, algo_title: str,
+                  evaluation: EvalResult, model_file: str, video_fps: float,
+                  dataset_id: str | None = None, training: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Writes ``results.json`` and the model card; returns the results.
+
+    ``algo`` is the short name used in tags and repo names (``q-learning``, ``ppo``);
+    ``dataset_id`` is the leaderboard's id (defaults to the requested env id).
+    """
+    results = {
+        "algo": algo,
+        "algo_title": algo_title,
+        "script": run.script,
+        "env_id": args.env_id,
+        "env_id_used": run.env_id,
+        "dataset_id": dataset_id or args.env_id,
+        "mean_reward": evaluation.mean,
+        "std_reward": evaluation.std,
+        "result": evaluation.result,
+        "eval_episodes": len(evaluation.returns),
+        "eval_seeds": evaluation.seeds,
+        "episode_returns": evaluation.returns,
+        "episode_lengths": evaluation.lengths,
+        "model_file": model_file,
+        "video_fps": video_fps,
+        "gymnasium_version": gym.__version__,
+        "training": training or {},
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+    (run.dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_model_card(run.dir)
+    print(f"evaluation: mean_reward {evaluation.mean:.2f} +/- {evaluation.std:.2f} over "
+          f"{len(evaluation.returns)} episodes (result {evaluation.result:.2f})\nsaved: {run.dir}", flush=True)
+    return results
+
+
+def reproduce_command(script: str, hyperparameters: dict[str, Any]) -> str:
+    """The command line that retrains with exactly these hyperparameters."""
+    parts = [f"python algorithms/{script}"]
+    for key, value in hyperparameters.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else f"--no-{key.replace('_', '-')}")
+        elif value is not None:
+            parts.append(f"{flag} {value}")
+    return " \\\n    ".join(parts)
+
+
+def write_model_card(run_dir: Path, repo_id: str | None = None) -> None:
+    """Writes ``README.md`` from ``results.json`` and ``args.json``: course-leaderboard metadata
+    (tags and a ``model-index`` whose dataset id is the requested env id) and a readable body."""
+    from huggingface_hub import EvalResult as CardEvalResult, ModelCard, ModelCardData
+
+    results = json.loads((run_dir / "results.json").read_text())
+    hyperparameters = json.loads((run_dir / "args.json").read_text())
+    dataset_id, algo = results["dataset_id"], results["algo"]
+    score = f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
+    card_data = ModelCardData(
+        tags=[dataset_id, algo, "deep-reinforcement-learning", "reinforcement-learning",
+              "custom-implementation", "deep-rl-course"],
+        model_name=f"{algo}-{dataset_id}",
+        eval_results=[CardEvalResult(
+            task_type="reinforcement-learning", task_name="reinforcement-learning",
+            dataset_type=dataset_id, dataset_name=dataset_id,
+            metric_type="mean_reward", metric_name="mean_reward", metric_value=score)],
+    )
+    used = results["env_id_used"]
+    ran_on = (f" (run as `{used}` with gymnasium {results['gymnasium_version']}, which retired "
+              f"`{results['env_id']}`)" if used != results["env_id"] else "")
+    table = "\n".join(f"| {key} | {value} |" for key, value in hyperparameters.items() if value is not None)
+    load = f"--repo-id {repo_id}" if repo_id else f"--path runs/{run_dir.name}"
+    training = "".join(f"| training {key.replace('_', ' ')} | {value} |\n" for key, value in results["training"].items())
+    body = f"""
+# {results['algo_title']} agent playing {dataset_id}
+
+A **{results['algo_title']}** agent trained on **{results['env_id']}**{ran_on} with the single-file
+implementation `{results['script']}` (a copy is in this repository).
+
+## Evaluation
+
+| metric | value |
+| --- | --- |
+| mean_reward | {score} |
+| result (mean - std, the course's score) | {results['result']:.2f} |
+| evaluation episodes | {results['eval_episodes']}, deterministic policy, seeds in `results.json` |
+{training}
+## Hyperparameters
+
+| parameter | value |
+| --- | --- |
+{table}
+
+## Reproduce
+
+```bash
+{reproduce_command(results['script'], hyperparameters)}
+```
+
+## Load and replay
+
+```bash
+python hub_utils.py enjoy {load}
+```
+
+This fetches the weights, rebuilds the agent from the project's own `algorithms/{results['script']}`,
+evaluates it with the seeds above and writes a replay video.
+"""
+    card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}")
+    card.save(run_dir / "README.md")
+
+
+# ------------------------------------------------------------------------------------------------
+# The Hub: push and enjoy
+# ------------------------------------------------------------------------------------------------
+class HubError(Exception):
+    """A Hub request that failed for a reason the user can fix (login, permissions, network)."""
+
+
+def default_repo_id(algo: str, dataset_id: str, entity: str | None) -> str:
+    """``{entity}/{algo}-{dataset_id}``; without an entity, the logged-in user's name."""
+    if entity is None:
+        entity = _hub_call(lambda api: api.whoami()["name"], "find your Hub user name")
+    return f"{entity}/{algo}-{dataset_id}"
+
+
+def _hub_call(action: Callable[[Any], Any], what: str, needs_token: bool = True) -> Any:
+    """Runs ``action(HfApi())`` and turns the failures a user can fix into one-line HubErrors.
+
+    Writing needs a token: without one, we say so before the Hub answers with a bare 401.
+    """
+    import httpx2  # huggingface_hub 2.x's HTTP client: connection failures are its errors
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
+
+    try:
+        if needs_token and get_token() is None:
+            raise LocalTokenNotFoundError
+        return action(HfApi())
+    except LocalTokenNotFoundError:
+        raise HubError(f"cannot {what}: not logged in (run `hf auth login` or set HF_TOKEN)") from None
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        reason = {401: "the Hub rejected the token (401): log in again with `hf auth login` or fix HF_TOKEN",
+                  403: "permission denied (403): the token cannot write there; use a write token "
+                       "or your own namespace",
+                  404: "no such repository or revision (404)"}.get(
+                      status, f"the Hub answered {status}: {str(error).splitlines()[0]}")
+        raise HubError(f"cannot {what}: {reason}") from None
+    except (httpx2.HTTPError, OSError) as error:
+        raise HubError(f"cannot {what}: the Hub is unreachable ({type(error).__name__}: {error})") from None
+
+
+def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
+    """Creates ``repo_id`` if needed and uploads the run folder (checkpoints excluded).
+
+    Returns the repository URL; raises ``HubError`` with a one-line reason on failure.
+    """
+    if not (run_dir / "results.json").is_file():
+        raise UserError(f"{run_dir} is not a finished run folder (no results.json)")
+    write_model_card(run_dir, repo_id)  # the card's replay command names the repository
+
+    def upload(api: Any) -> str:
+        url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        api.upload_folder(folder_path=run_dir, repo_id=repo_id, repo_type="model",
+                          ignore_patterns=[CHECKPOINT_PATTERN],
+                          commit_message=f"Upload {run_dir.name}")
+        return str(url)
+
+    return _hub_call(upload, f"push {run_dir} to {repo_id}")
+
+
+def upload_if_requested(run: Run, args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """Pushes the run when ``--upload-model`` was given (repo from --repo-id or --hf-entity).
+
+    The model is already saved: a failure prints one line, saying why and how to push the folder
+    later, and exits with code 1.
+    """
+    if not args.upload_model:
+        return
+    repo_id = args.repo_id or "<user>/<name>"
+    try:
+        repo_id = args.repo_id or default_repo_id(results["algo"], results["dataset_id"], args.hf_entity)
+        print(f"pushed: {push(run.dir, repo_id)}")
+    except HubError as error:
+        print(f"error: {error}; the model is saved in {run.dir}: push it later with "
+              f"`python hub_utils.py push {run.dir} --repo-id {repo_id}`", file=sys.stderr)
+        sys.exit(1)
+
+
+def load_algorithm(script: str) -> ModuleType:
+    """Imports a trusted algorithm file from this project's ``algorithms/`` by file name."""
+    path = ALGORITHMS_DIR / script
+    if not re.fullmatch(r"[a-z0-9_]+\.py", script) or not path.is_file():
+        known = ", ".join(sorted(p.name for p in ALGORITHMS_DIR.glob("*.py")))
+        raise UserError(f"unknown algorithm script '{script}' (known: {known})")
+    spec = importlib.util.spec_from_file_location(f"algorithms.{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COURSE_PICKLE = "q-learning.pkl"  # the Deep RL Course's Unit 2 model format
+PICKLE_WARNING = (f"holds a course-format {COURSE_PICKLE}: loading a pickle can run arbitrary code; "
+                  "pass --trust-pickle only if you trust its author")
+
+
+def _import_course_pickle(folder: Path, output: Path) -> Path:
+    """Converts the course's ``q-learning.pkl`` into a run folder (args.json + results.json + table)."""
+    with open(folder / COURSE_PICKLE, "rb") as file:
+        model = pickle.load(file)  # the user vouched for this file with --trust-pickle
+    module = load_algorithm("q_learning.py")
+    return module.import_course_model(model, output)
+
+
+def enjoy(folder: Path, eval_episodes: int | None = None, video_path: Path | None = None,
+          trust_pickle: bool = False) -> EvalResult:
+    """Rebuilds the agent saved in ``folder``, evaluates it deterministically and records a replay.
+
+    ``folder`` holds ``args.json`` and ``results.json`` (the algorithm and evaluation seeds) and the
+    weights; the agent class comes from the local ``algorithms/<script>``.
+    """
+    if not (folder / "args.json").is_file() and (folder / COURSE_PICKLE).is_file():
+        if not trust_pickle:
+            raise UserError(f"{folder} {PICKLE_WARNING}")
+        folder = _import_course_pickle(folder, Path(tempfile.mkdtemp(prefix="course-model-")))
+    for name in ("args.json", "results.json"):
+        if not (folder / name).is_file():
+            raise UserError(f"{folder} is not a model folder of this project (no {name})")
+    try:
+        args = argparse.Namespace(**json.loads((folder / "args.json").read_text()))
+        results = json.loads((folder / "results.json").read_text())
+        script = results["script"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise UserError(f"{folder}: args.json or results.json is corrupt ({error})") from None
+    module = load_algorithm(script)
+    try:
+        policy = module.load_policy(folder, args)
+    except (OSError, ValueError, KeyError, EOFError, RuntimeError) as error:
+        raise UserError(f"cannot load the model in {folder}: {type(error).__name__}: {error}") from None
+    seeds = results["eval_seeds"]
+    if eval_episodes is not None:
+        seeds = eval_seeds(args.seed, eval_episodes) if eval_episodes > len(seeds) else seeds[:eval_episodes]
+    evaluation = evaluate(policy, module.make_env(args), seeds)
+    print(f"{results['algo_title']} on {results['env_id']}: mean_reward {evaluation.mean:.2f} +/- "
+          f"{evaluation.std:.2f} over {len(seeds)} episodes (result {evaluation.result:.2f})")
+    if video_path is not None:
+        video_path.parent.mkdir(parents=True, exist_ok=True)
+        env = module.make_env(args, render_mode="rgb_array")
+        record_video(policy, env, video_path, fps=results["video_fps"], seed=seeds[0])
+        print(f"replay: {video_path}")
+    return evaluation
+
+
+def download(repo_id: str, revision: str | None, trust_pickle: bool) -> Path:
+    """Downloads what ``enjoy`` needs from a Hub repository (never code, never a pickle unless trusted)."""
+    from huggingface_hub import snapshot_download
+
+    def fetch(api: Any) -> Path:
+        files = api.list_repo_files(repo_id, revision=revision)
+        if "args.json" not in files:
+            if COURSE_PICKLE in files and not trust_pickle:
+                raise UserError(f"{repo_id} {PICKLE_WARNING}")
+            if COURSE_PICKLE not in files:
+                raise UserError(f"{repo_id} is not a model of this project (no args.json)")
+        patterns = ["*.json", "*.npz", "*.safetensors"] + ([COURSE_PICKLE] if trust_pickle else [])
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
+
+    return _hub_call(fetch, f"download {repo_id}", needs_token=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    push_parser = commands.add_parser("push", help="upload a run folder to the Hub")
+    push_parser.add_argument("run_dir", type=Path, help="a finished run folder, e.g. runs/<run>")
+    push_parser.add_argument("--repo-id", required=True, help="user/name")
+    push_parser.add_argument("--private", action="store_true", help="create the repository as private")
+    enjoy_parser = commands.add_parser("enjoy", help="load a model, evaluate it and record a replay")
+    source = enjoy_parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--repo-id", help="Hub repository to download")
+    source.add_argument("--path", type=Path, help="local run folder")
+    enjoy_parser.add_argument("--revision", default=None, help="branch, tag or commit (with --repo-id)")
+    enjoy_parser.add_argument("--eval-episodes", type=int, default=None,
+                              help="episodes to evaluate (default: the model's own evaluation seeds)")
+    enjoy_parser.add_argument("--video", type=Path, default=None,
+                              help="replay file (default: runs/enjoy/<name>-<time>.mp4)")
+    enjoy_parser.add_argument("--no-video", action="store_true", help="evaluate only")
+    enjoy_parser.add_argument("--trust-pickle", action="store_true",
+                              help="allow reading a course-format q-learning.pkl (pickle can run code)")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "push":
+            print(f"pushed: {push(args.run_dir, args.repo_id, args.private)}")
+            return
+        if args.eval_episodes is not None and args.eval_episodes < 1:
+            raise UserError(f"--eval-episodes must be >= 1, got {args.eval_episodes}")
+        if args.path is not None and not args.path.is_dir():
+            raise UserError(f"--path {args.path}: no such folder")
+        folder = download(args.repo_id, args.revision, args.trust_pickle) if args.repo_id else args.path
+        name = args.repo_id.replace("/", "__") if args.repo_id else folder.resolve().name
+        video = None if args.no_video else args.video or RUNS_DIR / "enjoy" / f"{name}-{int(time.time())}.mp4"
+        enjoy(folder, args.eval_episodes, video, args.trust_pickle)
+    except (UserError, HubError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2 if isinstance(error, UserError) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Shared test helpers: run the project's command lines as a user would, in a scratch folder."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hub_standin import HubStandIn, hub_standin  # noqa: F401  (hub_standin is a fixture)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli_env(extra_env=None):
+    """The environment scripts run in: the Hub and W&B stay offline unless a test says otherwise."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "WANDB_"))}
+    env.update(PYTHONUNBUFFERED="1", WANDB_MODE="offline", HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
+    env.update(extra_env or {})
+    return env
+
+
+def cli_command(args):
+    """``python <args>``, with algorithms/... and hub_utils.py resolved to this repository's files."""
+    return [sys.executable] + [str(REPO / arg) if arg.startswith(("algorithms/", "hub_utils.py")) else str(arg)
+                               for arg in args]
+
+
+def run_cli(args, cwd, extra_env=None, timeout=300):
+    """Runs a project command line in ``cwd`` (created if needed) as a user would."""
+    Path(cwd).mkdir(parents=True, exist_ok=True)
+    env = cli_env({"HF_HOME": str(Path(cwd) / ".hf-home"), **(extra_env or {})})
+    return subprocess.run(cli_command(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def only_run_dir(cwd):
+    """The single run folder a script made under ``cwd/runs``."""
+    runs = [path for path in (Path(cwd) / "runs").iterdir() if path.name != "enjoy"]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def assert_one_line_error(process, *fragments, code=2):
+    """A user error: the exit code, no traceback, and one ``error:`` line naming the fragments."""
+    assert process.returncode == code, (process.returncode, process.stdout, process.stderr)
+    assert "Traceback" not in process.stderr, process.stderr
+    lines = [line for line in process.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, process.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.fixture
+def hub_env(hub_standin):  # noqa: F811
+    """Environment variables that point a subprocess's huggingface_hub at the local stand-in."""
+    return lambda token="hf_alice_token": {**hub_standin.client_env(token), "HF_HUB_OFFLINE": "0"}
+
+
+@pytest.fixture(scope="session")
+def frozenlake_run(tmp_path_factory):
+    """One FrozenLake training run (with --track, W&B offline) shared by the read-only tests."""
+    cwd = tmp_path_factory.mktemp("frozenlake")
+    process = run_cli(["algorithms/q_learning.py", "--env-id", "FrozenLake-v1", "--track"], cwd)
+    assert process.returncode == 0, process.stderr
+    return cwd, only_run_dir(cwd), process
+
+
+__all__ = ["HubStandIn", "REPO", "cli_command", "cli_env", "run_cli", "only_run_dir", "assert_one_line_error"]

@@ -1,0 +1,111 @@
+"""hub_utils on its own: evaluation maths and seeding, env ids, video, model card helpers."""
+
+import argparse
+
+import gymnasium as gym
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+import hub_utils
+
+
+class SeedEchoEnv(gym.Env):
+    """One-step episodes whose reward is the reset seed modulo 7 plus the action taken."""
+
+    observation_space = gym.spaces.Discrete(1)
+    action_space = gym.spaces.Discrete(3)
+
+    def __init__(self):
+        self.reset_seeds = []
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.reset_seeds.append(seed)
+        self.bonus = seed % 7
+        return 0, {}
+
+    def step(self, action):
+        return 0, float(self.bonus + action), True, False, {}
+
+
+def test_evaluate_plays_one_seeded_episode_per_seed_and_scores_like_the_course():
+    env = SeedEchoEnv()
+    seeds = [3, 10, 15, 22]  # rewards 3, 3, 1, 1 plus the action (2)
+    evaluation = hub_utils.evaluate(lambda observation: 2, env, seeds)
+    assert env.reset_seeds == seeds
+    assert evaluation.returns == [5.0, 5.0, 3.0, 3.0]
+    assert evaluation.lengths == [1, 1, 1, 1]
+    assert evaluation.mean == pytest.approx(4.0)
+    assert evaluation.std == pytest.approx(1.0)  # population std (ddof=0), as the course
+    assert evaluation.result == pytest.approx(3.0)
+
+
+def test_evaluate_stops_on_truncation():
+    env = gym.make("CartPole-v1", max_episode_steps=7)
+    evaluation = hub_utils.evaluate(lambda observation: 0 if observation[2] > 0 else 1, env, [0, 1])
+    assert evaluation.lengths == [7, 7]
+
+
+def test_eval_seeds_are_distinct_and_disjoint_from_training_seeds():
+    for train_seed in (0, 1, 7):
+        seeds = hub_utils.eval_seeds(train_seed, 100)
+        assert len(set(seeds)) == 100
+        assert not set(seeds) & set(range(train_seed, train_seed + 1024))
+    assert hub_utils.eval_seeds(1, 10) != hub_utils.eval_seeds(2, 10)
+
+
+@pytest.mark.parametrize("requested, used", [("LunarLander-v2", "LunarLander-v3"), ("Taxi-v3", "Taxi-v4"),
+                                             ("CartPole-v1", "CartPole-v1")])
+def test_resolve_env_id_maps_retired_versions_with_a_notice(requested, used, capsys):
+    assert hub_utils.resolve_env_id(requested) == used
+    notice = capsys.readouterr().out
+    if requested == used:
+        assert notice == ""
+    else:
+        assert notice.count("\n") == 1 and requested in notice and used in notice
+
+
+@pytest.mark.parametrize("requested, suggestion", [("CartPol-v1", "CartPole-v1"), ("Taxi-v9", "Taxi-v4")])
+def test_resolve_env_id_rejects_unknown_ids_with_close_matches(requested, suggestion):
+    with pytest.raises(hub_utils.UserError, match=suggestion):
+        hub_utils.resolve_env_id(requested)
+
+
+def test_record_video_writes_every_frame_of_one_episode(tmp_path):
+    env = gym.make("FrozenLake-v1", is_slippery=False, render_mode="rgb_array")
+    path = tmp_path / "replay.mp4"
+    right, down = 2, 1
+    plan = iter([right, right, down, down, down, right])  # the shortest path to the goal
+    frames = hub_utils.record_video(lambda observation: next(plan), env, path, fps=4, seed=0)
+    decoded = np.stack(list(iio.imiter(path)))
+    assert frames == 7 and decoded.shape == (7, 256, 256, 3)
+    assert iio.immeta(path)["fps"] == pytest.approx(4)
+
+
+def test_record_video_always_ends(tmp_path):
+    env = gym.make("CartPole-v1", render_mode="rgb_array")
+    frames = hub_utils.record_video(lambda observation: 0, env, tmp_path / "v.mp4", fps=50, seed=0, max_steps=5)
+    assert frames == 6  # the reset frame and 5 steps (pushing left falls only after about 9)
+
+
+def test_reproduce_command_spells_every_hyperparameter():
+    command = hub_utils.reproduce_command("ppo.py", {"env_id": "CartPole-v1", "learning_rate": 0.00025,
+                                                     "cuda": False, "anneal_lr": True, "target_kl": None})
+    flags = command.replace("\\\n", " ").split()
+    assert flags == ["python", "algorithms/ppo.py", "--env-id", "CartPole-v1", "--learning-rate", "0.00025",
+                     "--no-cuda", "--anneal-lr"]
+
+
+def test_run_flags_are_never_saved_as_hyperparameters():
+    parser = argparse.ArgumentParser()
+    hub_utils.add_run_args(parser, exp_name="x")
+    saved = {action.dest for action in parser._actions} - set(hub_utils.RUN_ONLY_FLAGS)
+    assert saved == {"help", "exp_name", "capture_video", "eval_episodes"}
+
+
+def test_load_algorithm_only_imports_files_from_algorithms_folder():
+    assert hub_utils.load_algorithm("q_learning.py").TAXI_EVAL_SEEDS[:3] == [16, 54, 165]
+    for bad in ("../hub_utils.py", "q_learning", "nope.py"):
+        with pytest.raises(hub_utils.UserError, match="unknown algorithm script"):
+            hub_utils.load_algorithm(bad)

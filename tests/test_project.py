@@ -1,0 +1,55 @@
+"""The project's own promises: dependency pins and the single-file rules of algorithms/."""
+
+import ast
+import importlib.metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from conftest import REPO
+
+ALGORITHM_FILES = sorted((REPO / "algorithms").glob("*.py"))
+
+
+def requirements():
+    lines = (REPO / "requirements.txt").read_text().splitlines()
+    return {Requirement(line).name.lower(): Requirement(line) for line in lines
+            if line.strip() and not line.startswith(("#", "-"))}
+
+
+def test_torch_pin_admits_2_13_and_excludes_newer_releases():
+    torch = requirements()["torch"]
+    assert torch.specifier.contains("2.13.0") and torch.specifier.contains("2.13.0+cpu")
+    assert not torch.specifier.contains("2.14.0") and not torch.specifier.contains("2.15.0")
+
+
+def test_box2d_and_pygame_come_through_gymnasium_extras_only():
+    pinned = requirements()
+    assert "box2d" in pinned["gymnasium"].extras
+    assert not {"pygame", "pygame-ce", "box2d", "box2d-py"} & set(pinned)
+    installed = {dist.metadata["Name"].lower() for dist in importlib.metadata.distributions()}
+    assert "pygame-ce" in installed and "pygame" not in installed
+
+
+def test_the_project_installs_editable():
+    assert "-e ." in (REPO / "requirements.txt").read_text().splitlines()
+
+
+def test_algorithm_files_stand_alone():
+    """Each script imports third-party packages and hub_utils only: no other algorithm, no sys.path edits."""
+    assert ALGORITHM_FILES
+    algorithm_names = {path.stem for path in ALGORITHM_FILES}
+    for path in ALGORITHM_FILES:
+        tree = ast.parse(path.read_text())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert not imported & (algorithm_names | {"algorithms"}), path.name
+        assert "sys.path" not in path.read_text(), path.name
+        assert 'if __name__ == "__main__":' in path.read_text(), path.name
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (REPO / ".ci/run").read_text()
+    assert "make test" in (REPO / "README.md").read_text()
