@@ -65,8 +65,9 @@ def run_script(main: Callable[[], None]) -> None:
 # Environments
 # ------------------------------------------------------------------------------------------------
 def _register_optional_envs() -> None:
-    """Registers environments from optional packages (Atari, panda-gym) when they are installed."""
-    for package in ("ale_py", "panda_gym"):
+    """Registers this project's environments (``envs``) and those of optional packages (Atari,
+    panda-gym) when they are installed."""
+    for package in ("envs", "ale_py", "panda_gym"):
         try:
             module = importlib.import_module(package)
         except ImportError:
