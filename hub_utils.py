@@ -170,22 +170,30 @@ class Run:
             self._wandb_run.finish()
 
 
+def apply_resume(args: argparse.Namespace) -> argparse.Namespace:
+    """With ``--resume RUN_DIR``, replaces the hyperparameters in ``args`` by those the run was
+    started with (its ``args.json``); the run-only flags (tracking, upload) stay as given.
+    Scripts call this at the end of argument parsing, before validating or building anything."""
+    if args.resume is None:
+        return args
+    if not (args.resume / "args.json").is_file():
+        raise UserError(f"--resume {args.resume}: no args.json there; pass a run folder under runs/")
+    if not any(args.resume.glob(CHECKPOINT_PATTERN)):
+        raise UserError(f"--resume {args.resume}: no checkpoint there (the run finished, or never saved one)")
+    saved = json.loads((args.resume / "args.json").read_text())
+    vars(args).update({key: value for key, value in saved.items() if key not in RUN_ONLY_FLAGS})
+    return args
+
+
 def start_run(args: argparse.Namespace, script_file: str) -> Run:
     """Creates (or, with ``--resume``, reopens) ``runs/<run_name>/`` and its logger.
 
-    A new run gets ``args.json`` and a copy of the script; a resumed run takes its hyperparameters
-    from its ``args.json`` (updating ``args`` in place) and must hold a checkpoint. Ctrl-C and
-    SIGTERM then set ``run.stop_requested`` instead of killing the process.
+    A new run gets ``args.json`` and a copy of the script. Ctrl-C and SIGTERM then set
+    ``run.stop_requested`` instead of killing the process.
     """
     script = Path(script_file).name
     if args.resume is not None:
         run_dir = args.resume
-        if not (run_dir / "args.json").is_file():
-            raise UserError(f"--resume {run_dir}: no args.json there; pass a folder under runs/ made by {script}")
-        if not any(run_dir.glob(CHECKPOINT_PATTERN)):
-            raise UserError(f"--resume {run_dir}: no checkpoint there (the run finished, or never saved one)")
-        saved = json.loads((run_dir / "args.json").read_text())
-        vars(args).update({key: value for key, value in saved.items() if key not in RUN_ONLY_FLAGS})
     else:
         run_dir = RUNS_DIR / f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
         suffix = 1

@@ -64,7 +64,7 @@ def parse_args(argv=None):
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = parser.parse_args(argv)
+    args = hub_utils.apply_resume(parser.parse_args(argv))
     for flag in ("total_episodes", "max_steps", "eval_episodes"):
         if getattr(args, flag) < 1:
             raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")

@@ -119,7 +119,9 @@ def test_track_writes_an_offline_wandb_run(frozenlake_run):
 
 
 def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path):
-    flags = ["--env-id", "Taxi-v3", "--total-episodes", "8000", "--no-capture-video", "--eval-episodes", "5"]
+    # not the script's default env or map: resuming must restore them from the run's args.json
+    flags = ["--env-id", "FrozenLake-v1", "--map-name", "8x8", "--total-episodes", "8000", "--no-capture-video",
+             "--eval-episodes", "5"]
     reference = run_cli(["algorithms/q_learning.py", *flags], tmp_path / "reference")
     assert reference.returncode == 0, reference.stderr
 

@@ -1,0 +1,413 @@
+"""Proximal Policy Optimization (PPO), as in Units 1 and 8 of the Hugging Face Deep RL Course.
+
+Collect num_envs x num_steps transitions with the current policy, estimate advantages with GAE,
+then take several epochs of minibatch gradient steps on the clipped surrogate objective
+
+    L = E[ min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) ] - c_v * L_value + c_e * entropy,
+    ratio = pi(a|s) / pi_old(a|s)
+
+Discrete actions use a categorical policy; Box actions a Gaussian with a state-independent
+log-std. Per-environment defaults sit in ENV_DEFAULTS below; any flag overrides them.
+
+    python algorithms/ppo.py --env-id LunarLander-v2 --total-timesteps 1000000
+"""
+
+import argparse
+import math
+import time
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+from safetensors.torch import load_file, save_file
+
+import hub_utils
+
+# Tuned per environment (LunarLander: RL Zoo's settings, CartPole: CleanRL's). Continuous control
+# normalizes observations and rewards; the observation statistics are saved with the model.
+ENV_DEFAULTS = {
+    "LunarLander": dict(num_envs=16, num_steps=1024, num_minibatches=64, update_epochs=4, gamma=0.999,
+                        gae_lambda=0.98, ent_coef=0.01, learning_rate=3e-4, total_timesteps=1_000_000),
+    "LunarLanderContinuous": dict(num_envs=16, num_steps=1024, num_minibatches=64, update_epochs=4,
+                                  gamma=0.999, gae_lambda=0.98, ent_coef=0.0, learning_rate=3e-4,
+                                  total_timesteps=1_000_000, normalize_observation=True, normalize_reward=True),
+    "CartPole": dict(num_envs=4, num_steps=128, num_minibatches=4, update_epochs=4, total_timesteps=500_000),
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()))
+    parser.add_argument("--env-id", default="LunarLander-v2", help="a gymnasium id with Box observations")
+    parser.add_argument("--seed", type=int, default=1, help="seed of torch, numpy and the environments")
+    parser.add_argument("--torch-deterministic", action=argparse.BooleanOptionalAction, default=True,
+                        help="torch.backends.cudnn.deterministic")
+    parser.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=True, help="use CUDA if present")
+    parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
+    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="Adam step size")
+    parser.add_argument("--anneal-lr", action=argparse.BooleanOptionalAction, default=True,
+                        help="decay the learning rate linearly to 0")
+    parser.add_argument("--num-envs", type=int, default=4, help="parallel environments")
+    parser.add_argument("--num-steps", type=int, default=128, help="steps per environment per rollout")
+    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
+    parser.add_argument("--gae-lambda", type=float, default=0.95, help="lambda of GAE")
+    parser.add_argument("--num-minibatches", type=int, default=4, help="minibatches per epoch")
+    parser.add_argument("--update-epochs", type=int, default=4, help="epochs over each rollout")
+    parser.add_argument("--norm-adv", action=argparse.BooleanOptionalAction, default=True,
+                        help="normalize advantages per minibatch")
+    parser.add_argument("--clip-coef", type=float, default=0.2, help="surrogate clipping epsilon")
+    parser.add_argument("--clip-vloss", action=argparse.BooleanOptionalAction, default=True,
+                        help="clip the value loss like the policy")
+    parser.add_argument("--ent-coef", type=float, default=0.0, help="entropy bonus coefficient")
+    parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss coefficient")
+    parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
+    parser.add_argument("--target-kl", type=float, default=None, help="stop the epochs early above this KL")
+    parser.add_argument("--normalize-observation", action=argparse.BooleanOptionalAction, default=False,
+                        help="running mean/std observation normalization (saved with the model)")
+    parser.add_argument("--normalize-reward", action=argparse.BooleanOptionalAction, default=False,
+                        help="scale rewards by the running std of the discounted return")
+    parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer")
+    hub_utils.add_run_args(parser, exp_name="ppo")
+
+    env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
+    parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
+    args = hub_utils.apply_resume(parser.parse_args(argv))
+    for flag in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs",
+                 "eval_episodes", "hidden_size"):
+        if getattr(args, flag) < 1:
+            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    batch_size = args.num_envs * args.num_steps
+    if batch_size % args.num_minibatches:
+        raise hub_utils.UserError(f"--num-minibatches {args.num_minibatches} does not divide the batch of "
+                                  f"--num-envs x --num-steps = {batch_size} transitions")
+    if args.total_timesteps < batch_size:
+        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than one rollout "
+                                  f"(--num-envs x --num-steps = {batch_size})")
+    return args
+
+
+def make_env(args, render_mode=None):
+    """One environment, as the vector env runs it: used for evaluation and `hub_utils.py enjoy`."""
+    env = gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
+    if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
+        raise hub_utils.UserError(f"ppo.py needs a flat Box observation space; {args.env_id} has "
+                                  f"{env.observation_space} (images: use ppo_atari.py)")
+    if not isinstance(env.action_space, (gym.spaces.Discrete, gym.spaces.Box)):
+        raise hub_utils.UserError(f"ppo.py supports Discrete and Box action spaces; {args.env_id} has "
+                                  f"{env.action_space}")
+    return env
+
+
+class RunningMeanStd(nn.Module):
+    """Running mean and variance (parallel algorithm of Chan et al.); buffers, so saved with the model."""
+
+    def __init__(self, shape=()):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape, dtype=torch.float64))
+        self.register_buffer("var", torch.ones(shape, dtype=torch.float64))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+
+    def update(self, batch):
+        batch = torch.as_tensor(batch, dtype=torch.float64)
+        batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        delta, total = batch_mean - self.mean, self.count + batch_count
+        self.mean += delta * batch_count / total
+        self.var.copy_((self.var * self.count + batch_var * batch_count
+                        + delta**2 * self.count * batch_count / total) / total)
+        self.count.fill_(total)
+
+
+def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
+    """Orthogonal weights, constant bias: the initialization PPO implementations rely on."""
+    torch.nn.init.orthogonal_(layer.weight, std)
+    torch.nn.init.constant_(layer.bias, bias_const)
+    return layer
+
+
+class Agent(nn.Module):
+    """Separate actor and critic MLPs; observation statistics (if any) travel with the weights."""
+
+    def __init__(self, observation_space, action_space, hidden_size=64, normalize_observation=False):
+        super().__init__()
+        obs_size = observation_space.shape[0]
+        self.continuous = isinstance(action_space, gym.spaces.Box)
+        action_size = action_space.shape[0] if self.continuous else action_space.n
+
+        def mlp(out_size, out_std):
+            return nn.Sequential(layer_init(nn.Linear(obs_size, hidden_size)), nn.Tanh(),
+                                 layer_init(nn.Linear(hidden_size, hidden_size)), nn.Tanh(),
+                                 layer_init(nn.Linear(hidden_size, out_size), std=out_std))
+
+        self.critic = mlp(1, out_std=1.0)
+        self.actor = mlp(action_size, out_std=0.01)  # near-uniform initial policy
+        if self.continuous:
+            self.actor_logstd = nn.Parameter(torch.zeros(1, action_size))  # state-independent log-std
+        self.obs_rms = RunningMeanStd(observation_space.shape) if normalize_observation else None
+
+    def normalize(self, obs):
+        """(obs - mean) / std, clipped to [-10, 10], with the running statistics; identity if off."""
+        if self.obs_rms is None:
+            return obs
+        return ((obs - self.obs_rms.mean) / torch.sqrt(self.obs_rms.var + 1e-8)).clamp(-10, 10).float()
+
+    def get_value(self, obs):
+        return self.critic(obs).squeeze(-1)
+
+    def get_action_and_value(self, obs, action=None):
+        """Samples an action (unless given) and returns it with log pi(a|s), the entropy and V(s).
+
+        Written out rather than through torch.distributions, whose bookkeeping costs more than
+        these small networks on a CPU.
+        """
+        if self.continuous:  # Gaussian, independent dimensions: log-probs and entropies add up
+            mean, log_std = self.actor(obs), self.actor_logstd.expand(obs.shape[0], -1)
+            if action is None:
+                action = mean + log_std.exp() * torch.randn_like(mean)
+            log_prob = (-0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+            entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
+        else:  # categorical over logits
+            log_pi = self.actor(obs).log_softmax(-1)
+            if action is None:
+                action = torch.multinomial(log_pi.exp(), 1).squeeze(-1)
+            log_prob = log_pi.gather(-1, action.long().unsqueeze(-1)).squeeze(-1)
+            entropy = -(log_pi.exp() * log_pi).sum(-1)
+        return action, log_prob, entropy, self.get_value(obs)
+
+    def act(self, obs):
+        """The deterministic action evaluated and published: the mode of the policy."""
+        return self.actor(obs) if self.continuous else self.actor(obs).argmax(-1)
+
+
+def compute_gae(rewards, values, episode_continues, truncation_values, gamma, gae_lambda):
+    """Generalized Advantage Estimation over a rollout of shape (steps, envs).
+
+    delta_t = r_t + gamma * V(s_{t+1}) - V(s_t)
+    A_t     = delta_t + gamma * lambda * A_{t+1}   (the sum restarts where an episode ended)
+
+    ``values`` has one more row than ``rewards``: V of the observation after the rollout. Where an
+    episode ended at step t (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and
+    ``truncation_values[t]``, V of its final observation, if it was truncated: a time limit is not
+    the end of the task, so it still bootstraps. Returns the advantages and value targets A + V.
+    """
+    next_values = values[1:] * episode_continues + truncation_values
+    values = values[:-1]
+    advantages = torch.zeros_like(rewards)
+    next_advantage = torch.zeros_like(rewards[0])
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_values[t] - values[t]
+        next_advantage = delta + gamma * gae_lambda * episode_continues[t] * next_advantage
+        advantages[t] = next_advantage
+    return advantages, advantages + values
+
+
+def make_vector_env(env_id, num_envs):
+    """num_envs copies of the environment, stepped in this process, with episode statistics.
+
+    SAME_STEP autoreset: the step that ends an episode returns the next episode's first
+    observation, with the last one in info["final_obs"]. So every step is a real transition (none
+    goes from a terminal observation to a reset one), and truncated episodes can bootstrap.
+    """
+    envs = gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(num_envs)],
+                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    return gym.wrappers.vector.RecordEpisodeStatistics(envs)
+
+
+def build_agent(args, env):
+    return Agent(env.observation_space, env.action_space, args.hidden_size, args.normalize_observation)
+
+
+def deterministic_policy(agent, action_space):
+    """obs -> action with frozen statistics: what evaluation, the replay and `enjoy` run."""
+    def policy(observation):
+        with torch.inference_mode():
+            obs = agent.normalize(torch.as_tensor(observation, dtype=torch.float32).unsqueeze(0))
+            action = agent.act(obs)[0].cpu().numpy()
+        return np.clip(action, action_space.low, action_space.high) if agent.continuous else int(action)
+    return policy
+
+
+def load_policy(run_dir, args):
+    """Used by `hub_utils.py enjoy`: rebuilds the Agent and loads model.safetensors (no pickle)."""
+    env = make_env(args)
+    agent = build_agent(args, env)
+    agent.load_state_dict(load_file(run_dir / "model.safetensors"))
+    return deterministic_policy(agent.eval(), env.action_space)
+
+
+def main():
+    args = parse_args()
+    probe_env = make_env(args)  # checks the spaces before anything is written
+    run = hub_utils.start_run(args, __file__)
+    batch_size = args.num_envs * args.num_steps
+    minibatch_size = batch_size // args.num_minibatches
+    num_iterations = args.total_timesteps // batch_size
+
+    torch.manual_seed(args.seed)  # drives initialization, action sampling and minibatch shuffling
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(1)  # tiny matrices: extra threads only wait on each other (and on the envs)
+
+    envs = make_vector_env(run.env_id, args.num_envs)
+    continuous = isinstance(probe_env.action_space, gym.spaces.Box)
+    if continuous:
+        action_low, action_high = probe_env.action_space.low, probe_env.action_space.high
+
+    agent = build_agent(args, probe_env).to(device)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=True)
+    return_rms = RunningMeanStd()  # for reward scaling: std of the discounted return
+    discounted_return = np.zeros(args.num_envs)
+
+    # Rollout storage. values has one extra row: V of the observation after the last step.
+    obs = torch.zeros((args.num_steps, args.num_envs) + probe_env.observation_space.shape, device=device)
+    actions = torch.zeros((args.num_steps, args.num_envs) + probe_env.action_space.shape, device=device)
+    log_probs = torch.zeros((args.num_steps, args.num_envs), device=device)
+    rewards = torch.zeros((args.num_steps, args.num_envs), device=device)
+    episode_continues = torch.zeros((args.num_steps, args.num_envs), device=device)
+    truncation_values = torch.zeros((args.num_steps, args.num_envs), device=device)
+    values = torch.zeros((args.num_steps + 1, args.num_envs), device=device)
+
+    start_iteration, global_step = 1, 0
+    checkpoint_path = run.dir / "checkpoint.pt"
+    if run.resumed:  # environments restart their episodes; everything else continues where it stopped
+        checkpoint = torch.load(checkpoint_path, weights_only=True)
+        agent.load_state_dict(checkpoint["agent"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        return_rms.load_state_dict(checkpoint["return_rms"])
+        start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
+        torch.set_rng_state(checkpoint["torch_rng"])
+    # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped
+    next_obs, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
+
+    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    start_time, start_step, recent_return = time.time(), global_step, float("nan")
+    for iteration in range(start_iteration, num_iterations + 1):
+        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations
+            torch.save(dict(agent=agent.state_dict(), optimizer=optimizer.state_dict(),
+                            return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
+                            torch_rng=torch.get_rng_state()), checkpoint_path)
+            progress.close()
+            run.exit_interrupted()
+        if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
+            optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
+
+        # 1. Collect a rollout with the current policy.
+        truncation_values.zero_()
+        for step in range(args.num_steps):
+            with torch.inference_mode():
+                observation = torch.as_tensor(next_obs, dtype=torch.float32, device=device)
+                if agent.obs_rms is not None:
+                    agent.obs_rms.update(observation)
+                obs[step] = agent.normalize(observation)
+                action, log_probs[step], _, values[step] = agent.get_action_and_value(obs[step])
+            actions[step] = action
+            env_action = action.cpu().numpy()
+            next_obs, reward, terminated, truncated, infos = envs.step(
+                np.clip(env_action, action_low, action_high) if continuous else env_action)
+            global_step += args.num_envs
+            done = terminated | truncated
+
+            if args.normalize_reward:  # r / std(discounted return), the return restarting with each episode
+                discounted_return = discounted_return * args.gamma + reward
+                return_rms.update(discounted_return)
+                reward = np.clip(reward / np.sqrt(return_rms.var.item() + 1e-8), -10, 10)
+                discounted_return[done] = 0.0
+            rewards[step] = torch.as_tensor(reward, device=device)
+            episode_continues[step] = torch.as_tensor(~done, device=device)
+            if truncated.any():  # bootstrap a time limit from V(final observation)
+                with torch.inference_mode():
+                    final_obs = torch.as_tensor(np.stack(infos["final_obs"][truncated]), dtype=torch.float32,
+                                                device=device)
+                    truncation_values[step, torch.as_tensor(truncated)] = agent.get_value(agent.normalize(final_obs))
+            if "episode" in infos:
+                for finished in np.flatnonzero(infos["_episode"]):
+                    run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][finished], global_step)
+                    run.writer.add_scalar("charts/episodic_length", infos["episode"]["l"][finished], global_step)
+                    recent_return = float(infos["episode"]["r"][finished])
+        with torch.inference_mode():
+            values[-1] = agent.get_value(agent.normalize(torch.as_tensor(next_obs, dtype=torch.float32,
+                                                                          device=device)))
+
+        # 2. Advantages and value targets with GAE (bootstrapping truncated episodes).
+        advantages, returns = compute_gae(rewards, values, episode_continues, truncation_values,
+                                          args.gamma, args.gae_lambda)
+
+        # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches.
+        b_obs = obs.reshape((-1,) + probe_env.observation_space.shape)
+        b_actions = actions.reshape((-1,) + probe_env.action_space.shape)
+        b_log_probs, b_advantages = log_probs.reshape(-1), advantages.reshape(-1)
+        b_returns, b_values = returns.reshape(-1), values[:-1].reshape(-1)
+        for epoch in range(args.update_epochs):
+            for minibatch in torch.randperm(batch_size, device=device).split(minibatch_size):
+                _, new_log_prob, entropy, new_value = agent.get_action_and_value(b_obs[minibatch], b_actions[minibatch])
+                ratio = (new_log_prob - b_log_probs[minibatch]).exp()
+                mb_advantages = b_advantages[minibatch]
+                if args.norm_adv:
+                    mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+
+                # Policy loss: -min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A)
+                policy_loss = torch.max(-mb_advantages * ratio,
+                                        -mb_advantages * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
+                # Value loss: squared error to the GAE return, optionally clipped around the old value
+                mb_returns, mb_values = b_returns[minibatch], b_values[minibatch]
+                if args.clip_vloss:
+                    clipped_value = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
+                    value_loss = 0.5 * torch.max((new_value - mb_returns) ** 2, (clipped_value - mb_returns) ** 2).mean()
+                else:
+                    value_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
+                entropy_loss = entropy.mean()
+                loss = policy_loss - args.ent_coef * entropy_loss + args.vf_coef * value_loss
+
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+                optimizer.step()
+
+            # How far the policy moved over the whole batch: KL estimates (k1, and Schulman's k3)
+            # and the share of ratios outside the clip range. Above --target-kl, stop early.
+            with torch.no_grad():
+                _, new_log_probs, _, _ = agent.get_action_and_value(b_obs, b_actions)
+                log_ratio = new_log_probs - b_log_probs
+                old_approx_kl = (-log_ratio).mean()
+                approx_kl = (log_ratio.exp() - 1 - log_ratio).mean()
+                clip_fraction = ((log_ratio.exp() - 1).abs() > args.clip_coef).float().mean()
+            if args.target_kl is not None and approx_kl > args.target_kl:
+                break
+
+        explained_variance = 1 - (b_returns - b_values).var() / b_returns.var()
+        sps = (global_step - start_step) / (time.time() - start_time)
+        for name, value in [("charts/learning_rate", optimizer.param_groups[0]["lr"]),
+                            ("losses/value_loss", value_loss), ("losses/policy_loss", policy_loss),
+                            ("losses/entropy", entropy_loss), ("losses/old_approx_kl", old_approx_kl),
+                            ("losses/approx_kl", approx_kl), ("losses/clipfrac", clip_fraction),
+                            ("losses/explained_variance", explained_variance), ("charts/SPS", sps)]:
+            run.writer.add_scalar(name, float(value.detach()) if torch.is_tensor(value) else value, global_step)
+        progress.update(batch_size, sps=sps, ret=recent_return)
+    progress.close()
+    envs.close()
+    training_seconds = time.time() - start_time
+
+    # Save the weights (safetensors: loading them never runs code) and evaluate the deterministic policy.
+    agent = agent.cpu().eval()
+    save_file(agent.state_dict(), run.dir / "model.safetensors")
+    checkpoint_path.unlink(missing_ok=True)
+    policy = deterministic_policy(agent, probe_env.action_space)
+    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
+    evaluation = hub_utils.evaluate(policy, make_env(args), seeds)
+    if args.capture_video:
+        video_env = make_env(args, render_mode="rgb_array")
+        hub_utils.record_video(policy, video_env, run.dir / "replay.mp4",
+                               fps=video_env.metadata.get("render_fps", 30), seed=seeds[0])
+    results = hub_utils.write_results(
+        run, args, algo="ppo", algo_title="PPO", evaluation=evaluation, model_file="model.safetensors",
+        video_fps=probe_env.metadata.get("render_fps", 30),
+        training=dict(env_steps=global_step, wall_time_s=round(training_seconds, 1),
+                      sps=round((global_step - start_step) / training_seconds)))
+    run.close()
+    hub_utils.upload_if_requested(run, args, results)
+
+
+if __name__ == "__main__":
+    hub_utils.run_script(main)

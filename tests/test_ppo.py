@@ -1,0 +1,173 @@
+"""algorithms/ppo.py: GAE by hand, gymnasium 1.x episode boundaries, smoke runs, resume, errors."""
+
+import json
+import shutil
+import signal
+import subprocess
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import hub_utils
+from conftest import assert_one_line_error, cli_command, cli_env, only_run_dir, run_cli
+
+ppo = hub_utils.load_algorithm("ppo.py")
+TINY = ["--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2", "--update-epochs", "2",
+        "--eval-episodes", "2"]
+
+
+def test_gae_matches_a_hand_computed_rollout():
+    """Env 0: a step, a termination, a step, a truncation (V(final obs) = 5). Env 1 runs on, V after = 3."""
+    gamma, lam = 0.9, 0.8
+    rewards = torch.tensor([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0]])
+    values = torch.tensor([[0.5, 1.0], [1.0, 1.0], [1.5, 1.0], [2.0, 1.0], [7.0, 3.0]])  # last row: after the rollout
+    continues = torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0], [0.0, 1.0]])
+    truncation_values = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [5.0, 0.0]])
+    advantages, returns = ppo.compute_gae(rewards, values, continues, truncation_values, gamma, lam)
+
+    # Env 0 by hand. deltas: 1 + .9*1 - .5 = 1.4; 2 + 0 - 1 = 1 (terminated: no bootstrap, and the
+    # reset observation's value 1.5 is ignored); 3 + .9*2 - 1.5 = 3.3; 4 + .9*5 - 2 = 6.5 (truncated:
+    # bootstraps from the final observation, not from the 7 of the next episode).
+    # A3 = 6.5; A2 = 3.3 + .72*6.5 = 7.98; A1 = 1 (the episode ended); A0 = 1.4 + .72*1 = 2.12.
+    # Env 1: deltas .9, .9, .9, 1 + .9*3 - 1 = 2.7; A = 2.7, 2.844, 2.94768, 3.0223296 backwards.
+    expected = torch.tensor([[2.12, 3.0223296], [1.0, 2.94768], [7.98, 2.844], [6.5, 2.7]])
+    torch.testing.assert_close(advantages, expected)
+    torch.testing.assert_close(returns, expected + values[:-1])
+
+
+def test_gae_with_lambda_one_is_the_discounted_return_minus_the_value():
+    generator = torch.Generator().manual_seed(0)
+    rewards, values = torch.rand(6, 1, generator=generator), torch.rand(7, 1, generator=generator)
+    continues = torch.tensor([[1.0], [1.0], [0.0], [1.0], [1.0], [1.0]])  # the first episode terminates at t=2
+    advantages, returns = ppo.compute_gae(rewards, values, continues, torch.zeros(6, 1), 0.99, 1.0)
+    monte_carlo = [sum(0.99**k * rewards[t + k, 0] for k in range(3 - t)) for t in range(3)]
+    monte_carlo += [sum(0.99**k * rewards[t + k, 0] for k in range(6 - t)) + 0.99 ** (6 - t) * values[6, 0]
+                    for t in range(3, 6)]
+    torch.testing.assert_close(returns[:, 0], torch.stack(monte_carlo))
+
+
+def test_vector_env_steps_are_all_real_transitions():
+    """SAME_STEP autoreset: no step goes from a terminal observation to a reset one."""
+    envs = ppo.make_vector_env("CartPole-v1", 2)
+    envs.reset(seed=0)
+    lengths, steps_in_episode = [], np.zeros(2, dtype=int)
+    for _ in range(300):
+        _, reward, terminated, truncated, infos = envs.step(np.zeros(2, dtype=int))  # always push left
+        assert (reward == 1.0).all()  # NEXT_STEP autoreset would give a 0-reward reset step here
+        steps_in_episode += 1
+        for i in np.flatnonzero(terminated | truncated):
+            assert infos["episode"]["l"][i] == steps_in_episode[i]  # statistics count real steps only
+            assert infos["final_obs"][i] is not None
+            lengths.append(steps_in_episode[i])
+            steps_in_episode[i] = 0
+    assert len(lengths) > 10
+
+
+def test_running_mean_std_matches_numpy():
+    rms = ppo.RunningMeanStd((3,))
+    data = np.random.default_rng(0).normal(5.0, 2.0, size=(1000, 3))
+    for chunk in np.split(data, 10):
+        rms.update(torch.as_tensor(chunk))
+    np.testing.assert_allclose(rms.mean.numpy(), data.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(rms.var.numpy(), data.var(0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
+def test_log_prob_and_entropy_match_torch_distributions(action_space):
+    agent = ppo.Agent(gym.spaces.Box(-1.0, 1.0, (4,)), action_space)
+    with torch.no_grad():
+        agent.actor[-1].weight.normal_()  # a policy far from uniform
+        if agent.continuous:
+            agent.actor_logstd.fill_(-0.7)
+    obs = torch.randn(5, 4)
+    action, log_prob, entropy, value = agent.get_action_and_value(obs)
+    if agent.continuous:
+        reference = torch.distributions.Normal(agent.actor(obs), agent.actor_logstd.exp().expand(5, 2))
+        expected_log_prob, expected_entropy = reference.log_prob(action).sum(-1), reference.entropy().sum(-1)
+    else:
+        reference = torch.distributions.Categorical(logits=agent.actor(obs))
+        expected_log_prob, expected_entropy = reference.log_prob(action), reference.entropy()
+    torch.testing.assert_close(log_prob, expected_log_prob)
+    torch.testing.assert_close(entropy, expected_entropy)
+    assert value.shape == (5,)
+
+
+def test_discrete_smoke_run_with_a_retired_env_id(tmp_path):
+    process = run_cli(["algorithms/ppo.py", "--env-id", "LunarLander-v2", "--total-timesteps", "256", *TINY], tmp_path)
+    assert process.returncode == 0, process.stderr
+    assert "note: LunarLander-v2 is retired" in process.stdout
+    run_dir = only_run_dir(tmp_path)
+    results = json.loads((run_dir / "results.json").read_text())
+    assert (results["env_id"], results["env_id_used"], results["dataset_id"]) == (
+        "LunarLander-v2", "LunarLander-v3", "LunarLander-v2")
+    assert {"model.safetensors", "replay.mp4", "README.md", "ppo.py", "args.json"} <= {p.name for p in run_dir.iterdir()}
+    events = EventAccumulator(str(run_dir)).Reload()
+    assert {"charts/SPS", "losses/approx_kl", "losses/clipfrac", "losses/explained_variance", "losses/value_loss",
+            "charts/learning_rate"} <= set(events.Tags()["scalars"])
+
+
+def test_continuous_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
+    process = run_cli(["algorithms/ppo.py", "--env-id", "Pendulum-v1", "--total-timesteps", "512",
+                       "--normalize-observation", "--normalize-reward", "--no-capture-video", *TINY], tmp_path)
+    assert process.returncode == 0, process.stderr
+    run_dir = only_run_dir(tmp_path)
+    weights = load_file(run_dir / "model.safetensors")
+    assert weights["obs_rms.count"] > 512 and weights["obs_rms.var"].shape == (3,)
+    assert not torch.equal(weights["obs_rms.mean"], torch.zeros(3))
+
+    args = json.loads((run_dir / "args.json").read_text())
+    policy = ppo.load_policy(run_dir, hub_utils.argparse.Namespace(**args))
+    action = policy(np.array([1.0, 0.0, 0.5], dtype=np.float32))
+    assert action.shape == (1,) and -2.0 <= action[0] <= 2.0  # clipped to Pendulum's torque range
+
+    enjoyed = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir), "--no-video"], tmp_path)
+    assert enjoyed.returncode == 0, enjoyed.stderr
+    results = json.loads((run_dir / "results.json").read_text())
+    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in enjoyed.stdout
+    assert load_file(run_dir / "model.safetensors")["obs_rms.count"] == weights["obs_rms.count"]  # frozen
+
+
+def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
+    flags = ["--env-id", "CartPole-v1", "--total-timesteps", "16384", "--no-capture-video", *TINY]
+    process = subprocess.Popen(cli_command(["algorithms/ppo.py", *flags]), cwd=tmp_path, env=cli_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:  # interrupt once training is under way
+        if "steps (" in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    run_dir = only_run_dir(tmp_path)
+    assert f"resume with: python algorithms/ppo.py --resume {run_dir.relative_to(tmp_path)}" in stdout
+    stopped_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["global_step"]
+    assert 0 < stopped_at < 16384
+
+    twin = run_dir.with_name(run_dir.name + "-twin")
+    shutil.copytree(run_dir, twin)
+    for folder in (run_dir, twin):
+        resumed = run_cli(["algorithms/ppo.py", "--resume", str(folder.relative_to(tmp_path))], tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        assert not (folder / "checkpoint.pt").exists()
+        assert json.loads((folder / "results.json").read_text())["training"]["env_steps"] == 16384
+    first, second = load_file(run_dir / "model.safetensors"), load_file(twin / "model.safetensors")
+    assert all(torch.equal(first[name], second[name]) for name in first)  # resuming is deterministic
+    steps = [event.step for event in EventAccumulator(str(run_dir)).Reload().Scalars("charts/SPS")]
+    assert max(steps) == 16384 and min(steps) <= stopped_at  # one curve across both sessions
+
+
+@pytest.mark.parametrize("flags, fragments", [
+    (["--num-envs", "4", "--num-steps", "128", "--num-minibatches", "3"], ["--num-minibatches 3", "512"]),
+    (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
+    (["--env-id", "CartPole-v1", "--total-timesteps", "100"], ["less than one rollout", "512"]),
+    (["--env-id", "Taxi-v3"], ["flat Box observation space", "Taxi-v3", "Discrete(500)"]),
+    (["--env-id", "Blackjack-v1"], ["flat Box observation space", "Tuple"]),
+    (["--env-id", "LunarLandr-v2"], ["unknown environment id", "LunarLander"]),
+])
+def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, flags, fragments):
+    process = run_cli(["algorithms/ppo.py", *flags], tmp_path)
+    assert_one_line_error(process, *fragments)
+    assert not (tmp_path / "runs").exists()
