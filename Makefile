@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(BIN)/python algorithms/q_learning.py --env-id Taxi-v3
+	$(BIN)/python algorithms/ppo.py --env-id LunarLander-v2 --total-timesteps 1000000
 
 test: install
 	$(BIN)/python -m pytest

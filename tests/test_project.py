@@ -2,7 +2,6 @@
 
 import ast
 import importlib.metadata
-from pathlib import Path
 
 from packaging.requirements import Requirement
 

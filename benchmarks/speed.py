@@ -1,0 +1,130 @@
+"""Training speed of algorithms/ppo.py against the raw speed of its environment, and against
+CleanRL's ppo.py at identical hyperparameters when a copy of it is given.
+
+    python benchmarks/speed.py --env-id LunarLander-v2 --total-timesteps 200000 -- \\
+        --num-envs 16 --num-steps 1024 --num-minibatches 256
+    python benchmarks/speed.py --cleanrl path/to/cleanrl/ppo.py --repeats 3 -- --num-envs 4
+
+Flags after `--` go to both scripts unchanged. Runs alternate (ours, CleanRL, ours, ...) so that
+both see the same machine state; the table reports medians. Ours is run with --no-capture-video
+and one evaluation episode, and its SPS is read from results.json (training only); CleanRL's is
+the last `SPS:` line it prints. The split of one training iteration into environment stepping,
+policy inference and the update is measured in-process with the same code paths as the script.
+"""
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import hub_utils
+
+REPO = Path(__file__).resolve().parents[1]
+ppo = hub_utils.load_algorithm("ppo.py")
+
+
+def raw_throughput(env_id, num_envs, steps=20_000):
+    """Steps per second of the same vector env that ppo.py trains on, with random actions."""
+    envs = ppo.make_vector_env(hub_utils.resolve_env_id(env_id, quiet=True), num_envs)
+    envs.reset(seed=0)
+    envs.action_space.seed(0)
+    actions = [envs.action_space.sample() for _ in range(steps // num_envs)]
+    start = time.perf_counter()
+    for action in actions:
+        envs.step(action)
+    return len(actions) * num_envs / (time.perf_counter() - start)
+
+
+def time_split(args):
+    """Seconds per iteration spent stepping the envs, running the policy, and updating."""
+    torch.set_num_threads(1)
+    envs = ppo.make_vector_env(hub_utils.resolve_env_id(args.env_id, quiet=True), args.num_envs)
+    agent = ppo.build_agent(args, ppo.make_env(args))
+    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=True)
+    next_obs, _ = envs.reset(seed=0)
+    env_seconds = inference_seconds = 0.0
+    batch_obs, batch_actions = [], []
+    for _ in range(args.num_steps):
+        start = time.perf_counter()
+        with torch.inference_mode():
+            obs = torch.as_tensor(next_obs, dtype=torch.float32)
+            action, _, _, _ = agent.get_action_and_value(obs)
+        inference_seconds += time.perf_counter() - start
+        batch_obs.append(obs)
+        batch_actions.append(action)
+        start = time.perf_counter()
+        next_obs, *_ = envs.step(action.numpy())
+        env_seconds += time.perf_counter() - start
+    b_obs, b_actions = torch.cat(batch_obs), torch.cat(batch_actions)
+    batch_size = len(b_obs)
+    start = time.perf_counter()
+    for _ in range(args.update_epochs):
+        for minibatch in torch.randperm(batch_size).split(batch_size // args.num_minibatches):
+            _, log_prob, entropy, value = agent.get_action_and_value(b_obs[minibatch], b_actions[minibatch])
+            loss = -log_prob.mean() - args.ent_coef * entropy.mean() + args.vf_coef * 0.5 * (value**2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+            optimizer.step()
+    return env_seconds, inference_seconds, time.perf_counter() - start
+
+
+def our_sps(env_id, total_timesteps, flags):
+    with tempfile.TemporaryDirectory() as cwd:
+        subprocess.run([sys.executable, str(REPO / "algorithms/ppo.py"), "--env-id", env_id, "--total-timesteps",
+                        str(total_timesteps), "--no-capture-video", "--eval-episodes", "1", *flags],
+                       cwd=cwd, check=True, capture_output=True)
+        (results,) = Path(cwd).glob("runs/*/results.json")
+        return json.loads(results.read_text())["training"]["sps"]
+
+
+def cleanrl_sps(script, env_id, total_timesteps, flags):
+    with tempfile.TemporaryDirectory() as cwd:
+        output = subprocess.run([sys.executable, str(script), "--env-id", hub_utils.resolve_env_id(env_id, quiet=True),
+                                 "--total-timesteps", str(total_timesteps), *flags],
+                                cwd=cwd, check=True, capture_output=True, text=True).stdout
+        return int(re.findall(r"SPS: (\d+)", output)[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env-id", default="LunarLander-v2")
+    parser.add_argument("--total-timesteps", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each script")
+    parser.add_argument("--cleanrl", type=Path, default=None, help="a copy of CleanRL's ppo.py to compare with")
+    parser.add_argument("flags", nargs="*", help="hyperparameter flags for both scripts (after --)")
+    options = parser.parse_args()
+
+    args = ppo.parse_args(["--env-id", options.env_id, *options.flags])
+    raw = raw_throughput(options.env_id, args.num_envs)
+    env_s, inference_s, update_s = time_split(args)
+    ours, theirs = [], []
+    for _ in range(options.repeats):
+        ours.append(our_sps(options.env_id, options.total_timesteps, options.flags))
+        if options.cleanrl:
+            theirs.append(cleanrl_sps(options.cleanrl, options.env_id, options.total_timesteps, options.flags))
+
+    total = env_s + inference_s + update_s
+    print(f"# {options.env_id}, {args.num_envs} envs x {args.num_steps} steps, {args.num_minibatches} minibatches "
+          f"x {args.update_epochs} epochs, {options.total_timesteps} steps, flags: {' '.join(options.flags) or '(defaults)'}")
+    print("| measure | steps/s | ratio |\n| --- | --- | --- |")
+    print(f"| raw vector env, random actions | {raw:,.0f} | 1.00 |")
+    print(f"| ppo.py (median of {len(ours)}: {ours}) | {statistics.median(ours):,.0f} | "
+          f"{statistics.median(ours) / raw:.2f} of raw |")
+    if theirs:
+        print(f"| CleanRL ppo.py (median of {len(theirs)}: {theirs}) | {statistics.median(theirs):,.0f} | "
+              f"ours / CleanRL = {statistics.median(ours) / statistics.median(theirs):.2f} |")
+    print(f"\nOne iteration ({args.num_envs * args.num_steps} steps): environment {env_s:.2f} s "
+          f"({env_s / total:.0%}), policy inference {inference_s:.2f} s ({inference_s / total:.0%}), "
+          f"update {update_s:.2f} s ({update_s / total:.0%})")
+
+
+if __name__ == "__main__":
+    main()
