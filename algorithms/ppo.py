@@ -158,25 +158,36 @@ class Agent(nn.Module):
     def get_value(self, obs):
         return self.critic(obs).squeeze(-1)
 
-    def get_action_and_value(self, obs, action=None):
-        """Samples an action (unless given) and returns it with log pi(a|s), the entropy and V(s).
-
-        Written out rather than through torch.distributions, whose bookkeeping costs more than
-        these small networks on a CPU.
-        """
-        if self.continuous:  # Gaussian, independent dimensions: log-probs and entropies add up
+    # The policy's maths is written out rather than through torch.distributions, whose bookkeeping
+    # costs more than these small networks on a CPU.
+    def sample_action(self, obs):
+        """For rollouts: a ~ pi(.|s), with log pi(a|s) and V(s)."""
+        if self.continuous:  # Gaussian: a = mean + std * noise
             mean, log_std = self.actor(obs), self.actor_logstd.expand(obs.shape[0], -1)
-            if action is None:
-                action = mean + log_std.exp() * torch.randn_like(mean)
-            log_prob = (-0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-            entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
-        else:  # categorical over logits
+            action = mean + log_std.exp() * torch.randn_like(mean)
+            log_prob = self.gaussian_log_prob(action, mean, log_std)
+        else:  # categorical over the actor's logits
             log_pi = self.actor(obs).log_softmax(-1)
-            if action is None:
-                action = torch.multinomial(log_pi.exp(), 1).squeeze(-1)
+            action = torch.multinomial(log_pi.exp(), 1)
+            log_prob = log_pi.gather(-1, action).squeeze(-1)
+            action = action.squeeze(-1)
+        return action, log_prob, self.get_value(obs)
+
+    def evaluate_actions(self, obs, action):
+        """For updates: log pi(a|s) of the stored actions under the current policy, H(pi(.|s)), V(s)."""
+        if self.continuous:  # independent dimensions: log-probs and entropies add up
+            mean, log_std = self.actor(obs), self.actor_logstd.expand(obs.shape[0], -1)
+            log_prob = self.gaussian_log_prob(action, mean, log_std)
+            entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
+        else:
+            log_pi = self.actor(obs).log_softmax(-1)
             log_prob = log_pi.gather(-1, action.long().unsqueeze(-1)).squeeze(-1)
             entropy = -(log_pi.exp() * log_pi).sum(-1)
-        return action, log_prob, entropy, self.get_value(obs)
+        return log_prob, entropy, self.get_value(obs)
+
+    @staticmethod
+    def gaussian_log_prob(action, mean, log_std):
+        return (-0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
 
     def act(self, obs):
         """The deterministic action evaluated and published: the mode of the policy."""
@@ -304,7 +315,7 @@ def main():
                 if agent.obs_rms is not None:
                     agent.obs_rms.update(observation)
                 obs[step] = agent.normalize(observation)
-                action, log_probs[step], _, values[step] = agent.get_action_and_value(obs[step])
+                action, log_probs[step], values[step] = agent.sample_action(obs[step])
             actions[step] = action
             env_action = action.cpu().numpy()
             next_obs, reward, terminated, truncated, infos = envs.step(
@@ -345,7 +356,7 @@ def main():
         b_returns, b_values = returns.reshape(-1), values[:-1].reshape(-1)
         for _ in range(args.update_epochs):
             for minibatch in torch.randperm(batch_size, device=device).split(minibatch_size):
-                _, new_log_prob, entropy, new_value = agent.get_action_and_value(b_obs[minibatch], b_actions[minibatch])
+                new_log_prob, entropy, new_value = agent.evaluate_actions(b_obs[minibatch], b_actions[minibatch])
                 ratio = (new_log_prob - b_log_probs[minibatch]).exp()
                 mb_advantages = b_advantages[minibatch]
                 if args.norm_adv:
@@ -372,7 +383,7 @@ def main():
             # How far the policy moved over the whole batch: KL estimates (k1, and Schulman's k3)
             # and the share of ratios outside the clip range. Above --target-kl, stop early.
             with torch.no_grad():
-                _, new_log_probs, _, _ = agent.get_action_and_value(b_obs, b_actions)
+                new_log_probs, _, _ = agent.evaluate_actions(b_obs, b_actions)
                 log_ratio = new_log_probs - b_log_probs
                 old_approx_kl = (-log_ratio).mean()
                 approx_kl = (log_ratio.exp() - 1 - log_ratio).mean()

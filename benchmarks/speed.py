@@ -55,7 +55,7 @@ def time_split(args):
         start = time.perf_counter()
         with torch.inference_mode():
             obs = torch.as_tensor(next_obs, dtype=torch.float32)
-            action, _, _, _ = agent.get_action_and_value(obs)
+            action, _, _ = agent.sample_action(obs)
         inference_seconds += time.perf_counter() - start
         batch_obs.append(obs)
         batch_actions.append(action)
@@ -67,7 +67,7 @@ def time_split(args):
     start = time.perf_counter()
     for _ in range(args.update_epochs):
         for minibatch in torch.randperm(batch_size).split(batch_size // args.num_minibatches):
-            _, log_prob, entropy, value = agent.get_action_and_value(b_obs[minibatch], b_actions[minibatch])
+            log_prob, entropy, value = agent.evaluate_actions(b_obs[minibatch], b_actions[minibatch])
             loss = -log_prob.mean() - args.ent_coef * entropy.mean() + args.vf_coef * 0.5 * (value**2).mean()
             optimizer.zero_grad()
             loss.backward()
@@ -86,6 +86,8 @@ def our_sps(env_id, total_timesteps, flags):
 
 
 def cleanrl_sps(script, env_id, total_timesteps, flags):
+    flags = [word for flag in flags  # CleanRL spells `--no-anneal-lr` as `--anneal-lr False`
+             for word in ([f"--{flag[5:]}", "False"] if flag.startswith("--no-") else [flag])]
     with tempfile.TemporaryDirectory() as cwd:
         output = subprocess.run([sys.executable, str(script), "--env-id", hub_utils.resolve_env_id(env_id, quiet=True),
                                  "--total-timesteps", str(total_timesteps), *flags],

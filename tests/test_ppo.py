@@ -84,7 +84,9 @@ def test_log_prob_and_entropy_match_torch_distributions(action_space):
         if agent.continuous:
             agent.actor_logstd.fill_(-0.7)
     obs = torch.randn(5, 4)
-    action, log_prob, entropy, value = agent.get_action_and_value(obs)
+    action, sampled_log_prob, value = agent.sample_action(obs)
+    log_prob, entropy, _ = agent.evaluate_actions(obs, action)
+    torch.testing.assert_close(sampled_log_prob, log_prob)
     if agent.continuous:
         reference = torch.distributions.Normal(agent.actor(obs), agent.actor_logstd.exp().expand(5, 2))
         expected_log_prob, expected_entropy = reference.log_prob(action).sum(-1), reference.entropy().sum(-1)
