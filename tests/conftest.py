@@ -1,6 +1,8 @@
 """Shared test helpers: run the project's command lines as a user would, in a scratch folder."""
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +33,23 @@ def run_cli(args, cwd, extra_env=None, timeout=300):
     Path(cwd).mkdir(parents=True, exist_ok=True)
     env = cli_env({"HF_HOME": str(Path(cwd) / ".hf-home"), **(extra_env or {})})
     return subprocess.run(cli_command(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def interrupt_run(args, cwd, signum=signal.SIGINT):
+    """Starts a project command line in ``cwd``, sends it ``signum`` once its first progress line
+    shows that training is under way, and returns the completed process."""
+    Path(cwd).mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(cli_command(args), cwd=cwd, env=cli_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if PROGRESS_LINE.match(line):
+            process.send_signal(signum)
+            break
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+PROGRESS_LINE = re.compile(r"\d+/\d+ \w+ \(\d+%\)")  # hub_utils.Progress's plain line, e.g. "512/6400 steps (8%)"
 
 
 def only_run_dir(cwd):
@@ -65,4 +84,5 @@ def frozenlake_run(tmp_path_factory):
     return cwd, only_run_dir(cwd), process
 
 
-__all__ = ["HubStandIn", "REPO", "cli_command", "cli_env", "run_cli", "only_run_dir", "assert_one_line_error"]
+__all__ = ["HubStandIn", "REPO", "cli_command", "cli_env", "run_cli", "interrupt_run", "only_run_dir",
+           "assert_one_line_error"]

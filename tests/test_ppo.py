@@ -3,7 +3,6 @@
 import json
 import shutil
 import signal
-import subprocess
 
 import gymnasium as gym
 import numpy as np
@@ -13,7 +12,7 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_one_line_error, cli_command, cli_env, only_run_dir, run_cli
+from conftest import assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 ppo = hub_utils.load_algorithm("ppo.py")
 TINY = ["--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2", "--update-epochs", "2",
@@ -135,14 +134,9 @@ def test_continuous_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
 
 def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     flags = ["--env-id", "CartPole-v1", "--total-timesteps", "6400", "--no-capture-video", *TINY]
-    process = subprocess.Popen(cli_command(["algorithms/ppo.py", *flags]), cwd=tmp_path, env=cli_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout:  # interrupt once training is under way
-        if "steps (" in line:
-            process.send_signal(signal.SIGTERM)
-            break
-    stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    interrupted = interrupt_run(["algorithms/ppo.py", *flags], tmp_path, signal.SIGTERM)
+    assert interrupted.returncode == 130, interrupted.stderr
+    stdout = interrupted.stdout
     run_dir = only_run_dir(tmp_path)
     assert f"resume with: python algorithms/ppo.py --resume {run_dir.relative_to(tmp_path)}" in stdout
     stopped_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["global_step"]

@@ -1,8 +1,6 @@
 """algorithms/q_learning.py: correctness against value iteration, the run folder, logs, resume, errors."""
 
 import json
-import signal
-import subprocess
 
 import gymnasium as gym
 import imageio.v3 as iio
@@ -12,7 +10,7 @@ from huggingface_hub import ModelCard
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import REPO, assert_one_line_error, cli_command, cli_env, only_run_dir, run_cli
+from conftest import REPO, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 q_learning = hub_utils.load_algorithm("q_learning.py")
 
@@ -126,15 +124,9 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     assert reference.returncode == 0, reference.stderr
 
     cwd = tmp_path / "interrupted"
-    cwd.mkdir()
-    process = subprocess.Popen(cli_command(["algorithms/q_learning.py", *flags]), cwd=cwd, env=cli_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout:  # interrupt once training is under way
-        if "episodes (" in line:
-            process.send_signal(signal.SIGINT)
-            break
-    stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    interrupted = interrupt_run(["algorithms/q_learning.py", *flags], cwd)
+    assert interrupted.returncode == 130, interrupted.stderr
+    stdout = interrupted.stdout
     run_dir = only_run_dir(cwd)
     assert (run_dir / "checkpoint.npz").is_file() and not (run_dir / "qtable.npz").exists()
     assert f"resume with: python algorithms/q_learning.py --resume {run_dir.relative_to(cwd)}" in stdout
