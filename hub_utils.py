@@ -553,9 +553,11 @@ def enjoy(folder: Path, eval_episodes: int | None = None, video_path: Path | Non
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise UserError(f"{folder}: args.json or results.json is corrupt ({error})") from None
     module = load_algorithm(script)
+    from safetensors import SafetensorError
+
     try:
         policy = module.load_policy(folder, args)
-    except (OSError, ValueError, KeyError, EOFError, RuntimeError) as error:
+    except (OSError, ValueError, KeyError, EOFError, RuntimeError, SafetensorError) as error:
         raise UserError(f"cannot load the model in {folder}: {type(error).__name__}: {error}") from None
     seeds = results["eval_seeds"]
     if eval_episodes is not None:

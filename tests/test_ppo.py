@@ -131,6 +131,10 @@ def test_continuous_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
     assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in enjoyed.stdout
     assert load_file(run_dir / "model.safetensors")["obs_rms.count"] == weights["obs_rms.count"]  # frozen
 
+    (run_dir / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{broken}")
+    corrupt = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir), "--no-video"], tmp_path)
+    assert_one_line_error(corrupt, "cannot load the model", "SafetensorError")
+
 
 def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     flags = ["--env-id", "CartPole-v1", "--total-timesteps", "6400", "--no-capture-video", *TINY]
