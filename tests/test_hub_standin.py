@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx2 as httpx  # huggingface_hub 2.x's own HTTP client, guaranteed installed
 import pytest
-from hub_standin import HubStandIn, hub_standin  # noqa: F401  (fixture)
+from hub_standin import HubStandIn
 from huggingface_hub import HfApi, constants, hf_hub_download, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, RepositoryNotFoundError
 

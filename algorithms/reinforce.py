@@ -1,0 +1,280 @@
+"""REINFORCE (Monte Carlo policy gradient), as taught in Unit 4 of the Hugging Face Deep RL Course.
+
+The policy pi_theta(a|s) is a small neural network that outputs action probabilities. Training
+repeats the course's pseudocode:
+
+    1. play an episode with pi_theta, sampling every action a_t ~ pi_theta(.|s_t)
+    2. compute the discounted return of every step, G_t = r_t + gamma * G_{t+1}
+    3. standardize the returns of the episode: G_t <- (G_t - mean(G)) / (std(G) + eps)
+    4. take one gradient step on loss = -sum_t log pi_theta(a_t|s_t) * G_t
+
+With --episodes-per-update N, steps 1-3 run for N episodes and step 4 averages their losses.
+The network standardizes observations with their running mean and variance (saved with the
+weights); --no-normalize-observation feeds them raw, as the course does. The evaluated and
+published policy is greedy: argmax_a pi_theta(a|s). Actions must be discrete (for continuous
+ones, use ppo.py).
+
+    python algorithms/reinforce.py --env-id CartPole-v1
+    python algorithms/reinforce.py --env-id Pixelcopter-PLE-v0
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+import hub_utils
+
+# Per-environment defaults; any flag given on the command line wins. CartPole keeps the course's
+# lr 1e-2, gamma 1.0 and 16 hidden units (200k steps is about 1,000 episodes). The course trains
+# Pixelcopter for 50,000 episodes on raw observations with lr 1e-4; standardized observations and
+# lr 2e-3 get further in 2M steps, about 7 minutes on a laptop core (benchmarks/README.md).
+ENV_DEFAULTS = {
+    "CartPole": dict(total_timesteps=200_000, learning_rate=1e-2, gamma=1.0, hidden_size=16),
+    "Pixelcopter-PLE": dict(total_timesteps=2_000_000, learning_rate=2e-3, gamma=0.99, hidden_size=64),
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Per-environment defaults: " + "; ".join(f"{name}: {values}" for name, values in ENV_DEFAULTS.items()))
+    parser.add_argument("--env-id", default="CartPole-v1",
+                        help="a gymnasium id with a Discrete action space and a 1-D Box observation space "
+                             "(continuous actions are refused)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the environment, the network and the sampling")
+    parser.add_argument("--torch-deterministic", action=argparse.BooleanOptionalAction, default=True,
+                        help="sets torch.backends.cudnn.deterministic")
+    parser.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=True,
+                        help="use CUDA when it is available")
+    parser.add_argument("--total-timesteps", type=int, default=500_000,
+                        help="training budget in environment steps (the episode under way is finished)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate")
+    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor of the returns")
+    parser.add_argument("--hidden-size", type=int, default=64, help="units in each hidden layer of the policy (ReLU)")
+    parser.add_argument("--hidden-layers", type=int, default=1, help="number of hidden layers of the policy")
+    parser.add_argument("--episodes-per-update", type=int, default=1,
+                        help="episodes whose losses are averaged into one gradient step (the course: 1)")
+    parser.add_argument("--normalize-observation", action=argparse.BooleanOptionalAction, default=True,
+                        help="standardize observations with their running mean and variance")
+    hub_utils.add_run_args(parser, exp_name="reinforce")
+
+    env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
+    parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
+    args = hub_utils.apply_resume(parser.parse_args(argv))
+    for flag in ("total_timesteps", "hidden_size", "hidden_layers", "episodes_per_update", "eval_episodes"):
+        if getattr(args, flag) < 1:
+            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    if not 0 <= args.gamma <= 1:
+        raise hub_utils.UserError(f"--gamma must be in [0, 1], got {args.gamma}")
+    if args.learning_rate <= 0:
+        raise hub_utils.UserError(f"--learning-rate must be > 0, got {args.learning_rate}")
+    return args
+
+
+def make_env(args, render_mode=None):
+    """One environment; refuses the spaces REINFORCE's categorical policy cannot handle."""
+    env_id = hub_utils.resolve_env_id(args.env_id, quiet=True)
+    env = gym.make(env_id, render_mode=render_mode)
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise hub_utils.UserError(f"reinforce.py needs a Discrete action space; {args.env_id} has "
+                                  f"{env.action_space} (continuous actions: use ppo.py)")
+    if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
+        raise hub_utils.UserError(f"reinforce.py needs a 1-D Box observation space; {args.env_id} has "
+                                  f"{env.observation_space}")
+    return env
+
+
+class Policy(nn.Module):
+    """pi_theta(a|s): standardized observation -> MLP -> one logit per action."""
+
+    def __init__(self, obs_size, n_actions, hidden_size, hidden_layers):
+        super().__init__()
+        # Running statistics of the observations (buffers: saved with the weights, not trained).
+        self.register_buffer("obs_mean", torch.zeros(obs_size))
+        self.register_buffer("obs_var", torch.ones(obs_size))
+        self.register_buffer("obs_count", torch.tensor(1e-4))
+        layers, size = [], obs_size
+        for _ in range(hidden_layers):
+            layers += [nn.Linear(size, hidden_size), nn.ReLU()]
+            size = hidden_size
+        self.network = nn.Sequential(*layers, nn.Linear(size, n_actions))
+
+    def forward(self, obs):
+        return self.network((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8))
+
+    @torch.no_grad()
+    def update_obs_stats(self, obs):
+        """Merges a batch of observations into the running mean and variance (Chan et al.)."""
+        count = len(obs)
+        delta, total = obs.mean(0) - self.obs_mean, self.obs_count + count
+        self.obs_var.copy_((self.obs_var * self.obs_count + obs.var(0, unbiased=False) * count
+                            + delta**2 * self.obs_count * count / total) / total)
+        self.obs_mean.add_(delta * count / total)
+        self.obs_count.copy_(total)
+
+
+def greedy_policy(policy, device):
+    """argmax_a pi_theta(a|s): the deterministic policy that is evaluated and published."""
+    @torch.no_grad()
+    def act(obs):
+        return int(policy(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
+    return act
+
+
+def load_policy(run_dir, args):
+    """Used by `hub_utils.py enjoy`: the greedy policy of saved weights (safetensors, no pickle)."""
+    env = make_env(args)
+    policy = Policy(env.observation_space.shape[0], env.action_space.n, args.hidden_size, args.hidden_layers)
+    try:
+        weights = load_file(Path(run_dir) / "model.safetensors")
+    except SafetensorError as error:
+        raise ValueError(f"model.safetensors is not a valid safetensors file ({error})") from None
+    policy.load_state_dict(weights)
+    return greedy_policy(policy, "cpu")
+
+
+def play_episode(env, policy, device, seed=None):
+    """Step 1: one episode following pi_theta, every action sampled a_t ~ pi_theta(.|s_t).
+
+    An episode cut by a time limit simply ends there: REINFORCE has no value to bootstrap from."""
+    observations, actions, rewards = [], [], []
+    obs, _ = env.reset(seed=seed)
+    done = False
+    while not done:
+        with torch.no_grad():
+            probabilities = policy(torch.as_tensor(obs, dtype=torch.float32, device=device)).softmax(-1)
+        action = torch.multinomial(probabilities, 1).item()
+        observations.append(obs)
+        actions.append(action)
+        obs, reward, terminated, truncated, _ = env.step(action)
+        rewards.append(float(reward))
+        done = terminated or truncated
+    return np.array(observations, dtype=np.float32), np.array(actions), np.array(rewards)
+
+
+def discounted_returns(rewards, gamma):
+    """Step 2: G_t = r_t + gamma * G_{t+1}, computed backwards from the last step in O(T)."""
+    returns, future = np.zeros(len(rewards)), 0.0
+    for t in reversed(range(len(rewards))):
+        future = rewards[t] + gamma * future
+        returns[t] = future
+    return returns
+
+
+def standardized(returns):
+    """Step 3: zero mean and unit variance within the episode (the course's eps avoids 0/0)."""
+    return (returns - returns.mean()) / (returns.std() + np.finfo(np.float32).eps)
+
+
+def policy_loss(log_probabilities, actions, returns):
+    """Step 4: -sum_t log pi_theta(a_t|s_t) * G_t, from the log-probabilities of every action."""
+    return -(log_probabilities.gather(1, actions[:, None]).squeeze(1) * returns).sum()
+
+
+def main():
+    args = parse_args()
+    env = make_env(args)  # checks the spaces before anything is written
+    run = hub_utils.start_run(args, __file__)
+    torch.set_num_threads(1)  # a small network: one thread is fastest, and leaves the other cores free
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
+
+    policy = Policy(env.observation_space.shape[0], env.action_space.n, args.hidden_size,
+                    args.hidden_layers).to(device)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=args.learning_rate)
+    global_step, episodes, updates = 0, 0, 0
+    checkpoint_path = run.dir / "checkpoint.pt"
+    if run.resumed:  # continue exactly where the interrupted run stopped
+        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location="cpu")
+        policy.load_state_dict(checkpoint["policy"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        global_step, episodes, updates = checkpoint["global_step"], checkpoint["episodes"], checkpoint["updates"]
+        torch.set_rng_state(checkpoint["torch_rng"])
+        if device.type == "cuda":
+            torch.cuda.set_rng_state(checkpoint["cuda_rng"])
+        env.reset(seed=args.seed)
+        env.unwrapped.np_random.bit_generator.state = checkpoint["env_rng"]
+
+    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    start_time, start_step, recent_returns = time.time(), global_step, []
+    while global_step < args.total_timesteps:
+        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between updates, exactly resumable
+            torch.save(dict(policy=policy.state_dict(), optimizer=optimizer.state_dict(),
+                            global_step=global_step, episodes=episodes, updates=updates,
+                            torch_rng=torch.get_rng_state(),
+                            cuda_rng=torch.cuda.get_rng_state() if device.type == "cuda" else None,
+                            env_rng=env.unwrapped.np_random.bit_generator.state), checkpoint_path)
+            progress.close()
+            run.exit_interrupted()
+
+        # Steps 1-3 for each episode of this update.
+        batch_obs, batch_actions, batch_returns = [], [], []
+        for _ in range(args.episodes_per_update):
+            obs, actions, rewards = play_episode(env, policy, device, seed=args.seed if episodes == 0 else None)
+            batch_obs.append(obs)
+            batch_actions.append(actions)
+            batch_returns.append(standardized(discounted_returns(rewards, args.gamma)))
+            episodes += 1
+            global_step += len(rewards)
+            recent_returns.append(rewards.sum())
+            run.writer.add_scalar("charts/episodic_return", rewards.sum(), global_step)
+            run.writer.add_scalar("charts/episodic_length", len(rewards), global_step)
+
+        # Step 4: loss = -sum_t log pi_theta(a_t|s_t) * G_t, averaged over the episodes. The
+        # log-probabilities are recomputed in one batch: the same values as during the episode,
+        # since the policy has not changed since.
+        obs = torch.as_tensor(np.concatenate(batch_obs), device=device)
+        actions = torch.as_tensor(np.concatenate(batch_actions), device=device)
+        returns = torch.as_tensor(np.concatenate(batch_returns), dtype=torch.float32, device=device)
+        log_probabilities = torch.log_softmax(policy(obs), dim=-1)
+        loss = policy_loss(log_probabilities, actions, returns) / args.episodes_per_update
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if args.normalize_observation:  # after the step, which must use the statistics the episodes used
+            policy.update_obs_stats(obs)
+        updates += 1
+
+        if updates % 10 == 0 or global_step >= args.total_timesteps:
+            entropy = -(log_probabilities.exp() * log_probabilities).sum(-1).mean()
+            sps = (global_step - start_step) / max(time.time() - start_time, 1e-9)
+            run.writer.add_scalar("losses/policy_loss", loss.item(), global_step)
+            run.writer.add_scalar("losses/entropy", entropy.item(), global_step)
+            run.writer.add_scalar("charts/SPS", sps, global_step)
+            progress.update(min(global_step, args.total_timesteps) - progress.done, sps=sps,
+                            ret=np.mean(recent_returns))
+            recent_returns = []
+    progress.close()
+    env.close()
+    training_seconds = time.time() - start_time
+
+    # Save the weights (safetensors: loading them never runs code), then evaluate the greedy policy.
+    save_file({name: tensor.detach().cpu().contiguous() for name, tensor in policy.state_dict().items()},
+              run.dir / "model.safetensors")
+    checkpoint_path.unlink(missing_ok=True)
+    act = greedy_policy(policy, device)
+    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
+    evaluation = hub_utils.evaluate(act, make_env(args), seeds)
+    fps = env.metadata.get("render_fps", 30)
+    if args.capture_video:
+        hub_utils.record_video(act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4",
+                               fps=fps, seed=seeds[0])
+    results = hub_utils.write_results(
+        run, args, algo="reinforce", algo_title="REINFORCE", evaluation=evaluation,
+        model_file="model.safetensors", video_fps=fps,
+        training=dict(episodes=episodes, updates=updates, env_steps=global_step,
+                      wall_time_s=round(training_seconds, 1)))
+    run.close()
+    hub_utils.upload_if_requested(run, args, results)
+
+
+if __name__ == "__main__":
+    hub_utils.run_script(main)
