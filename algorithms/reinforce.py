@@ -26,7 +26,6 @@ import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 import hub_utils
@@ -132,11 +131,7 @@ def load_policy(run_dir, args):
     """Used by `hub_utils.py enjoy`: the greedy policy of saved weights (safetensors, no pickle)."""
     env = make_env(args)
     policy = Policy(env.observation_space.shape[0], env.action_space.n, args.hidden_size, args.hidden_layers)
-    try:
-        weights = load_file(Path(run_dir) / "model.safetensors")
-    except SafetensorError as error:
-        raise ValueError(f"model.safetensors is not a valid safetensors file ({error})") from None
-    policy.load_state_dict(weights)
+    policy.load_state_dict(load_file(Path(run_dir) / "model.safetensors"))
     return greedy_policy(policy, "cpu")
 
 
