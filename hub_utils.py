@@ -22,6 +22,7 @@ import json
 import os
 import pickle
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -99,6 +100,12 @@ def resolve_env_id(requested: str, quiet: bool = False) -> str:
                 print(f"note: {requested} is retired in gymnasium {gym.__version__}; running {used} "
                       f"(the model card keeps {requested} for the leaderboard)")
             return used
+    if requested.startswith("Panda"):  # panda-gym is optional: say how to install it
+        try:
+            importlib.import_module("panda_gym")
+        except ImportError as error:
+            raise UserError(f"{requested} needs panda-gym, an optional dependency ({error}): "
+                            "pip install -r requirements-robotics.txt") from None
     close = difflib.get_close_matches(requested, list(gym.registry), n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}?" if close else "see gymnasium.pprint_registry()"
     raise UserError(f"unknown environment id '{requested}': {hint}")
@@ -361,8 +368,10 @@ def reproduce_command(script: str, hyperparameters: dict[str, Any]) -> str:
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             parts.append(flag if value else f"--no-{key.replace('_', '-')}")
+        elif isinstance(value, list):  # nargs flags: --hidden-sizes 120 84
+            parts.append(" ".join([flag, *(shlex.quote(str(item)) for item in value)]))
         elif value is not None:
-            parts.append(f"{flag} {value}")
+            parts.append(f"{flag} {shlex.quote(str(value))}")
     return " \\\n    ".join(parts)
 
 

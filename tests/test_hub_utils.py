@@ -1,6 +1,7 @@
 """hub_utils on its own: evaluation maths and seeding, env ids, video, model card helpers."""
 
 import argparse
+import shlex
 
 import gymnasium as gym
 import imageio.v3 as iio
@@ -91,10 +92,11 @@ def test_record_video_always_ends(tmp_path):
 
 def test_reproduce_command_spells_every_hyperparameter():
     command = hub_utils.reproduce_command("ppo.py", {"env_id": "CartPole-v1", "learning_rate": 0.00025,
-                                                     "cuda": False, "anneal_lr": True, "target_kl": None})
-    flags = command.replace("\\\n", " ").split()
+                                                     "cuda": False, "anneal_lr": True, "target_kl": None,
+                                                     "hidden_sizes": [120, 84], "exp_name": "my run"})
+    flags = shlex.split(command.replace("\\\n", " "))
     assert flags == ["python", "algorithms/ppo.py", "--env-id", "CartPole-v1", "--learning-rate", "0.00025",
-                     "--no-cuda", "--anneal-lr"]
+                     "--no-cuda", "--anneal-lr", "--hidden-sizes", "120", "84", "--exp-name", "my run"]
 
 
 def test_run_flags_are_never_saved_as_hyperparameters():

@@ -1,0 +1,357 @@
+"""Deep Q-Network (DQN), as in Unit 3 of the Hugging Face Deep RL Course.
+
+Q_theta(s, .) is a neural network with one output per action. Training follows the course's
+pseudocode (Mnih et al., 2015):
+
+    for every step t:
+        a_t = a random action with probability epsilon, else argmax_a Q_theta(s_t, a)
+        play a_t; store (s_t, a_t, r_t, s_t+1, terminated_t) in the replay buffer
+        every train_frequency steps, gradient_steps times:
+            sample a minibatch of transitions (s, a, r, s', terminated) from the buffer
+            y = r + gamma * (1 - terminated) * max_a' Q_target(s', a')          (TD target)
+            take a gradient step on loss(Q_theta(s, a), y)               (Huber or squared)
+        every target_network_frequency steps: theta_target <- tau * theta + (1 - tau) * theta_target
+
+epsilon decays linearly from --start-e to --end-e over the first --exploration-fraction of
+training. With --double-dqn the online network picks a' and the target network values it:
+y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_theta(s', a')).
+
+One environment is stepped directly, so every stored transition is real: when an episode is
+truncated by its time limit, s' is its true final observation and the target still bootstraps
+(terminated = 0); only termination cuts the return. The next episode starts from a reset that
+never appears as anyone's s'. The evaluated and published policy is greedy. Actions must be
+discrete (for continuous ones, use ppo.py or a2c.py).
+
+    python algorithms/dqn.py --env-id CartPole-v1
+    python algorithms/dqn.py --env-id LunarLander-v2
+"""
+
+import argparse
+import time
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+import hub_utils
+
+# Tuned per environment; any flag overrides them. Both follow RL Zoo's DQN settings (a 256-256
+# network, Huber loss, gradient norm clipped at 10); CartPole's learns in 50k steps, less than a
+# minute on one core. LunarLander gets 500k steps instead of the Zoo's 100k (benchmarks/README.md).
+ENV_DEFAULTS = {
+    "CartPole": dict(total_timesteps=50_000, learning_rate=2.3e-3, buffer_size=100_000, batch_size=64,
+                     learning_starts=1_000, gamma=0.99, target_network_frequency=10, train_frequency=256,
+                     gradient_steps=128, exploration_fraction=0.16, end_e=0.04, hidden_sizes=[256, 256]),
+    "LunarLander": dict(total_timesteps=500_000, learning_rate=6.3e-4, buffer_size=50_000, batch_size=128,
+                        learning_starts=0, gamma=0.99, target_network_frequency=250, train_frequency=4,
+                        gradient_steps=4, exploration_fraction=0.12, end_e=0.1, hidden_sizes=[256, 256]),
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Per-environment defaults: " + "; ".join(f"{name}: {values}" for name, values in ENV_DEFAULTS.items()))
+    parser.add_argument("--env-id", default="CartPole-v1",
+                        help="a gymnasium id with a Discrete action space and a 1-D Box observation space")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the environment, the network and exploration")
+    parser.add_argument("--torch-deterministic", action=argparse.BooleanOptionalAction, default=True,
+                        help="sets torch.backends.cudnn.deterministic")
+    parser.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=True,
+                        help="use CUDA when it is available")
+    parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
+    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="Adam's learning rate")
+    parser.add_argument("--buffer-size", type=int, default=10_000, help="transitions the replay buffer holds")
+    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
+    parser.add_argument("--tau", type=float, default=1.0,
+                        help="target network update rate (1: copy the weights; < 1: Polyak averaging)")
+    parser.add_argument("--target-network-frequency", type=int, default=500,
+                        help="steps between target network updates")
+    parser.add_argument("--batch-size", type=int, default=128, help="transitions per gradient step")
+    parser.add_argument("--start-e", type=float, default=1.0, help="exploration epsilon at the start")
+    parser.add_argument("--end-e", type=float, default=0.05, help="exploration epsilon after the decay")
+    parser.add_argument("--exploration-fraction", type=float, default=0.5,
+                        help="fraction of --total-timesteps over which epsilon decays linearly")
+    parser.add_argument("--learning-starts", type=int, default=10_000,
+                        help="steps of experience collected before the first gradient step")
+    parser.add_argument("--train-frequency", type=int, default=10, help="steps between training rounds")
+    parser.add_argument("--gradient-steps", type=int, default=1, help="gradient steps per training round")
+    parser.add_argument("--loss", choices=["huber", "mse"], default="mse",
+                        help="TD loss: Huber (smooth L1, SB3 and the DQN paper) or squared error (CleanRL)")
+    parser.add_argument("--max-grad-norm", type=float, default=0.0,
+                        help="clip the gradient's global norm to this value (0: no clipping)")
+    parser.add_argument("--double-dqn", action=argparse.BooleanOptionalAction, default=False,
+                        help="Double DQN target: the online network picks a', the target network values it")
+    parser.add_argument("--hidden-sizes", type=int, nargs="+", default=[120, 84],
+                        help="units of each hidden layer of the Q-network (ReLU)")
+    hub_utils.add_run_args(parser, exp_name="dqn")
+
+    env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
+    parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
+    args = hub_utils.apply_resume(parser.parse_args(argv))
+    for flag in ("total_timesteps", "buffer_size", "batch_size", "target_network_frequency", "train_frequency",
+                 "gradient_steps", "eval_episodes"):
+        if getattr(args, flag) < 1:
+            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    if min(args.hidden_sizes) < 1:
+        raise hub_utils.UserError(f"--hidden-sizes must all be >= 1, got {args.hidden_sizes}")
+    if args.learning_rate <= 0:
+        raise hub_utils.UserError(f"--learning-rate must be > 0, got {args.learning_rate}")
+    for flag in ("gamma", "start_e", "end_e", "exploration_fraction"):
+        if not 0 <= getattr(args, flag) <= 1:
+            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}")
+    if not 0 < args.tau <= 1:
+        raise hub_utils.UserError(f"--tau must be in (0, 1], got {args.tau}")
+    if args.learning_starts < 0 or args.max_grad_norm < 0:
+        raise hub_utils.UserError("--learning-starts and --max-grad-norm must be >= 0")
+    if args.batch_size > args.buffer_size:
+        raise hub_utils.UserError(f"--batch-size {args.batch_size} is larger than --buffer-size {args.buffer_size}")
+    return args
+
+
+def make_env(args, render_mode=None):
+    """One environment; refuses the spaces a Q-network with one output per action cannot handle."""
+    env = gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise hub_utils.UserError(f"dqn.py needs a Discrete action space; {args.env_id} has {env.action_space} "
+                                  f"(continuous actions: use ppo.py or a2c.py)")
+    if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
+        raise hub_utils.UserError(f"dqn.py needs a 1-D Box observation space; {args.env_id} has "
+                                  f"{env.observation_space} (Atari pixels: use dqn_atari.py)")
+    return env
+
+
+class QNetwork(nn.Module):
+    """Q_theta(s, .): observation -> linear layers with ReLU between them -> one Q-value per action."""
+
+    def __init__(self, obs_size, n_actions, hidden_sizes):
+        super().__init__()
+        sizes = [obs_size, *hidden_sizes, n_actions]
+        self.layers = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, obs):
+        for layer in self.layers[:-1]:
+            obs = torch.relu(layer(obs))
+        return self.layers[-1](obs)
+
+
+class ReplayBuffer:
+    """The last `capacity` transitions in preallocated arrays; the oldest is overwritten first."""
+
+    def __init__(self, capacity, obs_size):
+        self.capacity, self.size, self.position = capacity, 0, 0
+        self.observations = np.zeros((capacity, obs_size), dtype=np.float32)
+        self.next_observations = np.zeros((capacity, obs_size), dtype=np.float32)
+        self.actions = np.zeros(capacity, dtype=np.int64)
+        self.rewards = np.zeros(capacity, dtype=np.float32)
+        self.terminations = np.zeros(capacity, dtype=np.float32)
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        i = self.position
+        self.observations[i], self.actions[i], self.rewards[i] = obs, action, reward
+        self.next_observations[i], self.terminations[i] = next_obs, terminated
+        self.position = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size, rng, device):
+        """A uniform minibatch (with replacement) as tensors: obs, actions, rewards, next_obs, terminations."""
+        indices = rng.integers(0, self.size, batch_size)
+        arrays = (self.observations, self.actions, self.rewards, self.next_observations, self.terminations)
+        return [torch.from_numpy(array[indices]).to(device) for array in arrays]
+
+    def state_dict(self):
+        """The stored part (as tensors) and the write position, for the checkpoint."""
+        names = ("observations", "next_observations", "actions", "rewards", "terminations")
+        return dict({name: torch.from_numpy(getattr(self, name)[:self.size]) for name in names},
+                    position=self.position)
+
+    def load_state_dict(self, state):
+        self.size, self.position = len(state["actions"]), int(state["position"])
+        for name in ("observations", "next_observations", "actions", "rewards", "terminations"):
+            getattr(self, name)[:self.size] = state[name].numpy()
+
+
+def linear_epsilon(step, start_e, end_e, decay_steps):
+    """epsilon falls linearly from start_e at step 0 to end_e at decay_steps, then stays there."""
+    if decay_steps <= 0:
+        return end_e
+    return start_e + (end_e - start_e) * min(step / decay_steps, 1.0)
+
+
+def td_target(rewards, next_obs, terminations, gamma, target_network, q_network=None):
+    """y = r + gamma * (1 - terminated) * Q_target(s', a'), a' = argmax of Q_target (DQN), or of
+    Q_theta (Double DQN, when q_network is given). A truncated transition has terminated = 0: the
+    time limit is not the end of the task, so it bootstraps from its real final observation."""
+    with torch.no_grad():
+        next_q = target_network(next_obs)
+        if q_network is None:
+            next_value = next_q.max(dim=1).values
+        else:
+            next_value = next_q.gather(1, q_network(next_obs).argmax(dim=1, keepdim=True)).squeeze(1)
+        return rewards + gamma * (1.0 - terminations) * next_value
+
+
+@torch.no_grad()
+def update_target(target_network, q_network, tau):
+    """theta_target <- tau * theta + (1 - tau) * theta_target; tau = 1 copies theta exactly."""
+    for target_param, param in zip(target_network.parameters(), q_network.parameters()):
+        target_param.lerp_(param, tau)
+
+
+def greedy_policy(q_network):
+    """argmax_a Q_theta(s, a) for one observation: the action played when not exploring, and the
+    deterministic policy that is evaluated and published.
+
+    On the CPU it runs in numpy, on arrays that share memory with the network's parameters, so it
+    always sees the latest weights: for one observation numpy's call overhead is several times
+    smaller than torch's, and this runs at every step. On a GPU it runs in torch."""
+    weights, biases = [layer.weight for layer in q_network.layers], [layer.bias for layer in q_network.layers]
+    if weights[0].is_cuda:
+        @torch.inference_mode()
+        def act(obs):
+            return int(q_network(torch.as_tensor(obs, dtype=torch.float32, device=weights[0].device)).argmax())
+        return act
+    layers = [(weight.detach().numpy(), bias.detach().numpy()) for weight, bias in zip(weights, biases)]
+
+    def act(obs):
+        hidden = np.asarray(obs, dtype=np.float32)
+        for weight, bias in layers[:-1]:
+            hidden = np.maximum(weight @ hidden + bias, 0.0)  # ReLU(W h + b)
+        weight, bias = layers[-1]
+        return int((weight @ hidden + bias).argmax())
+    return act
+
+
+def load_policy(run_dir, args):
+    """Used by `hub_utils.py enjoy`: the greedy policy of saved weights (safetensors, no pickle)."""
+    env = make_env(args)
+    q_network = QNetwork(env.observation_space.shape[0], env.action_space.n, args.hidden_sizes)
+    q_network.load_state_dict(load_file(run_dir / "model.safetensors"))
+    return greedy_policy(q_network)
+
+
+def main():
+    args = parse_args()
+    env = make_env(args)  # checks the spaces before anything is written
+    run = hub_utils.start_run(args, __file__)
+    torch.manual_seed(args.seed)  # the network's initialization
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(1)  # small networks: extra threads only wait on each other
+    rng = np.random.default_rng(args.seed)  # exploration and minibatch sampling
+
+    obs_size, n_actions = env.observation_space.shape[0], env.action_space.n
+    q_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
+    target_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
+    target_network.load_state_dict(q_network.state_dict())
+    optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate,
+                                 fused=device.type in ("cpu", "cuda"))
+    replay_buffer = ReplayBuffer(args.buffer_size, obs_size)
+    act = greedy_policy(q_network)
+    decay_steps = args.exploration_fraction * args.total_timesteps
+
+    global_step, episodes, gradient_steps = 0, 0, 0
+    checkpoint_path = run.dir / "checkpoint.pt"
+    obs, _ = env.reset(seed=args.seed)
+    if run.resumed:  # continue exactly where the interrupted run stopped (at an episode's start)
+        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location=device)
+        q_network.load_state_dict(checkpoint["q_network"])
+        target_network.load_state_dict(checkpoint["target_network"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        replay_buffer.load_state_dict(checkpoint["replay_buffer"])
+        global_step, episodes, gradient_steps = checkpoint["global_step"], checkpoint["episodes"], checkpoint["gradient_steps"]
+        rng.bit_generator.state = checkpoint["rng"]
+        env.unwrapped.np_random.bit_generator.state = checkpoint["env_rng"]
+        obs, _ = env.reset()
+
+    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    start_time, start_step = time.time(), global_step
+    episode_return, episode_length, recent_return = 0.0, 0, float("nan")
+    while global_step < args.total_timesteps:
+        # 1. epsilon-greedy action: explore with probability epsilon, else exploit argmax_a Q(s, a)
+        epsilon = linear_epsilon(global_step, args.start_e, args.end_e, decay_steps)
+        action = int(rng.integers(n_actions)) if rng.random() < epsilon else act(obs)
+
+        # 2. play it and store the transition; s' is the real next observation, also on truncation
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        replay_buffer.add(obs, action, reward, next_obs, terminated)
+        global_step += 1
+        episode_return += float(reward)
+        episode_length += 1
+        obs = next_obs
+
+        # 3. learn from minibatches of past transitions, once the buffer holds enough
+        if global_step > args.learning_starts and global_step % args.train_frequency == 0:
+            for _ in range(args.gradient_steps):
+                b_obs, b_actions, b_rewards, b_next_obs, b_terminations = replay_buffer.sample(
+                    args.batch_size, rng, device)
+                target = td_target(b_rewards, b_next_obs, b_terminations, args.gamma, target_network,
+                                   q_network if args.double_dqn else None)
+                q_taken = q_network(b_obs).gather(1, b_actions.unsqueeze(1)).squeeze(1)  # Q_theta(s, a)
+                loss = F.smooth_l1_loss(q_taken, target) if args.loss == "huber" else F.mse_loss(q_taken, target)
+                optimizer.zero_grad()
+                loss.backward()
+                if args.max_grad_norm > 0:
+                    nn.utils.clip_grad_norm_(q_network.parameters(), args.max_grad_norm)
+                optimizer.step()
+                gradient_steps += 1
+            if global_step % (100 * args.train_frequency) == 0:  # every 100 training rounds
+                run.writer.add_scalar("losses/td_loss", loss.item(), global_step)
+                run.writer.add_scalar("losses/q_values", q_taken.mean().item(), global_step)
+
+        # 4. move the target network towards the online one
+        if global_step > args.learning_starts and global_step % args.target_network_frequency == 0:
+            update_target(target_network, q_network, args.tau)
+
+        if terminated or truncated:
+            episodes += 1
+            recent_return = episode_return
+            run.writer.add_scalar("charts/episodic_return", episode_return, global_step)
+            run.writer.add_scalar("charts/episodic_length", episode_length, global_step)
+            run.writer.add_scalar("charts/epsilon", epsilon, global_step)
+            episode_return, episode_length = 0.0, 0
+            if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between episodes, exactly resumable
+                torch.save(dict(q_network=q_network.state_dict(), target_network=target_network.state_dict(),
+                                optimizer=optimizer.state_dict(), replay_buffer=replay_buffer.state_dict(),
+                                global_step=global_step, episodes=episodes, gradient_steps=gradient_steps,
+                                rng=rng.bit_generator.state, env_rng=env.unwrapped.np_random.bit_generator.state),
+                           checkpoint_path)
+                progress.close()
+                run.exit_interrupted()
+            obs, _ = env.reset()
+
+        if global_step % 1000 == 0 or global_step == args.total_timesteps:
+            sps = (global_step - start_step) / max(time.time() - start_time, 1e-9)
+            run.writer.add_scalar("charts/SPS", sps, global_step)
+            progress.update(global_step - progress.done, sps=sps, ret=recent_return)
+    progress.close()
+    env.close()
+    training_seconds = time.time() - start_time
+
+    # Save the weights (safetensors: loading them never runs code), then evaluate the greedy policy.
+    q_network = q_network.cpu().eval()
+    save_file(q_network.state_dict(), run.dir / "model.safetensors")
+    checkpoint_path.unlink(missing_ok=True)
+    act = greedy_policy(q_network)
+    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
+    evaluation = hub_utils.evaluate(act, make_env(args), seeds)
+    fps = env.metadata.get("render_fps", 30)
+    if args.capture_video:
+        hub_utils.record_video(act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4",
+                               fps=fps, seed=seeds[0])
+    results = hub_utils.write_results(
+        run, args, algo="dqn", algo_title="DQN", evaluation=evaluation, model_file="model.safetensors",
+        video_fps=fps,
+        training=dict(env_steps=global_step, episodes=episodes, gradient_steps=gradient_steps,
+                      wall_time_s=round(training_seconds, 1),
+                      sps=round((global_step - start_step) / max(training_seconds, 1e-9))))
+    run.close()
+    hub_utils.upload_if_requested(run, args, results)
+
+
+if __name__ == "__main__":
+    hub_utils.run_script(main)
