@@ -3,8 +3,10 @@
 import ast
 import importlib.metadata
 
+import pytest
 from packaging.requirements import Requirement
 
+import hub_utils
 from conftest import REPO
 
 ALGORITHM_FILES = sorted((REPO / "algorithms").glob("*.py"))
@@ -52,3 +54,20 @@ def test_algorithm_files_stand_alone():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (REPO / ".ci/run").read_text()
     assert "make test" in (REPO / "README.md").read_text()
+
+
+def test_every_script_keeps_the_spec_contract(capsys):
+    """parse_args / make_env / load_policy / main, and CleanRL's flag names in --help (q_learning.py
+    has no torch, so no --cuda or --torch-deterministic)."""
+    common = ["--exp-name", "--seed", "--track", "--wandb-project-name", "--wandb-entity", "--capture-video",
+              "--env-id", "--total-timesteps", "--eval-episodes", "--upload-model", "--repo-id", "--hf-entity",
+              "--resume"]
+    for path in ALGORITHM_FILES:
+        module = hub_utils.load_algorithm(path.name)
+        for function in ("parse_args", "make_env", "load_policy", "main"):
+            assert callable(getattr(module, function, None)), (path.name, function)
+        with pytest.raises(SystemExit):
+            module.parse_args(["--help"])
+        text = capsys.readouterr().out
+        expected = common if path.stem == "q_learning" else [*common, "--cuda", "--torch-deterministic"]
+        assert [flag for flag in expected if flag not in text] == [], path.name
