@@ -142,14 +142,14 @@ def test_cartpole_run_folder_is_the_hub_repository(cartpole_run):
     assert any(name.startswith("events.out.tfevents") for name in names)
     assert not any(name.startswith("checkpoint") for name in names)
     args = json.loads((run_dir / "args.json").read_text())
-    assert args["hidden_sizes"] == [256, 256] and args["learning_rate"] == 2.3e-3 and args["double_dqn"]  # CartPole's
+    assert args["hidden_sizes"] == [120, 84] and args["learning_rate"] == 2.5e-4 and args["double_dqn"]  # CleanRL's
     results = json.loads((run_dir / "results.json").read_text())
     assert results["algo"] == "dqn" and results["dataset_id"] == "CartPole-v1"
     # 600 steps, training every 4 steps after the first 200, 2 gradient steps each time
     assert results["training"]["env_steps"] == 600 and results["training"]["gradient_steps"] == 100 * 2
     assert len(results["episode_returns"]) == 2
     weights = load_file(run_dir / "model.safetensors")
-    assert weights["layers.0.weight"].shape == (256, 4) and weights["layers.2.weight"].shape == (2, 256)
+    assert weights["layers.0.weight"].shape == (120, 4) and weights["layers.2.weight"].shape == (2, 84)
     assert ModelCard.load(run_dir / "README.md").data.tags[:2] == ["CartPole-v1", "dqn"]
 
 
@@ -158,7 +158,7 @@ def test_model_card_command_reproduces_the_hyperparameters(cartpole_run):
     text = (run_dir / "README.md").read_text()
     command = text.split("## Reproduce")[1].split("```bash")[1].split("```")[0]
     words = shlex.split(command.replace("\\\n", " "))
-    assert words[:2] == ["python", "algorithms/dqn.py"] and "--hidden-sizes 256 256" in command
+    assert words[:2] == ["python", "algorithms/dqn.py"] and "--hidden-sizes 120 84" in command
     reparsed = {key: value for key, value in vars(dqn.parse_args(words[2:])).items()
                 if key not in hub_utils.RUN_ONLY_FLAGS}
     assert reparsed == json.loads((run_dir / "args.json").read_text())
@@ -184,7 +184,7 @@ def test_lunar_lander_smoke_run_uses_the_current_version(tmp_path):
     assert "running LunarLander-v3" in process.stdout
     results = json.loads((only_run_dir(tmp_path) / "results.json").read_text())
     assert (results["env_id"], results["env_id_used"]) == ("LunarLander-v2", "LunarLander-v3")
-    assert results["training"]["gradient_steps"] == (600 - 200) // 4 * 4  # LunarLander: 4 per 4 steps
+    assert json.loads((only_run_dir(tmp_path) / "args.json").read_text())["hidden_sizes"] == [256, 256]
 
 
 def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path):
@@ -247,6 +247,7 @@ def test_bad_values_are_user_errors(flags, fragments):
 def test_per_environment_defaults_and_overrides():
     assert dqn.parse_args(["--env-id", "LunarLander-v2"]).train_frequency == 4
     assert dqn.parse_args(["--env-id", "Acrobot-v1"]).hidden_sizes == [120, 84]  # CleanRL's, for other envs
+    assert dqn.parse_args(["--env-id", "LunarLander-v2"]).hidden_sizes == [256, 256]
     assert dqn.parse_args(["--env-id", "CartPole-v1", "--hidden-sizes", "32"]).hidden_sizes == [32]
 
 
