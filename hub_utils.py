@@ -202,7 +202,8 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
     if args.resume is not None:
         run_dir = args.resume
     else:
-        run_dir = RUNS_DIR / f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+        env_name = args.env_id.replace("/", "-")  # ALE/Pong-v5: one folder, not two
+        run_dir = RUNS_DIR / f"{env_name}__{args.exp_name}__{args.seed}__{int(time.time())}"
         suffix = 1
         while run_dir.exists():  # never reuse a folder a user already has
             run_dir = run_dir.with_name(f"{run_dir.name.rsplit('__', 1)[0]}__{int(time.time())}-{suffix}")
@@ -446,10 +447,11 @@ class HubError(Exception):
 
 
 def default_repo_id(algo: str, dataset_id: str, entity: str | None) -> str:
-    """``{entity}/{algo}-{dataset_id}``; without an entity, the logged-in user's name."""
+    """``{entity}/{algo}-{dataset_id}``; without an entity, the logged-in user's name. A namespaced
+    id's slash (``ALE/Pong-v5``) becomes a dash: a repository name cannot contain one."""
     if entity is None:
         entity = _hub_call(lambda api: api.whoami()["name"], "find your Hub user name")
-    return f"{entity}/{algo}-{dataset_id}"
+    return f"{entity}/{algo}-{dataset_id.replace('/', '-')}"
 
 
 def _hub_call(action: Callable[[Any], Any], what: str, needs_token: bool = True) -> Any:
@@ -562,6 +564,8 @@ def enjoy(folder: Path, eval_episodes: int | None = None, video_path: Path | Non
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise UserError(f"{folder}: args.json or results.json is corrupt ({error})") from None
     module = load_algorithm(script)
+    if "torch" in sys.modules:  # one observation at a time: more threads only wait, and crawl on a busy machine
+        sys.modules["torch"].set_num_threads(1)
     from safetensors import SafetensorError
 
     try:

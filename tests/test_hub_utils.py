@@ -111,3 +111,8 @@ def test_load_algorithm_only_imports_files_from_algorithms_folder():
     for bad in ("../hub_utils.py", "q_learning", "nope.py"):
         with pytest.raises(hub_utils.UserError, match="unknown algorithm script"):
             hub_utils.load_algorithm(bad)
+
+
+def test_namespaced_env_ids_make_valid_repository_names():
+    assert hub_utils.default_repo_id("dqn", "ALE/Pong-v5", "me") == "me/dqn-ALE-Pong-v5"
+    assert hub_utils.default_repo_id("ppo", "LunarLander-v2", "me") == "me/ppo-LunarLander-v2"
