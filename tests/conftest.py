@@ -1,7 +1,9 @@
 """Shared test helpers: run the project's command lines as a user would, in a scratch folder."""
 
+import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -86,3 +88,34 @@ def frozenlake_run(tmp_path_factory):
 
 __all__ = ["HubStandIn", "REPO", "cli_command", "cli_env", "run_cli", "interrupt_run", "only_run_dir",
            "assert_one_line_error"]
+
+
+def assert_model_card_reproduces(run_dir, module):
+    """The model card's `## Reproduce` command names the run's script and re-parses, with the
+    script's own parse_args, to exactly the hyperparameters saved in args.json. Returns the command."""
+    import hub_utils
+
+    text = (Path(run_dir) / "README.md").read_text()
+    command = text.split("## Reproduce")[1].split("```bash")[1].split("```")[0]
+    words = shlex.split(command.replace("\\\n", " "))
+    assert words[:2] == ["python", f"algorithms/{Path(module.__file__).name}"]
+    reparsed = {key: value for key, value in vars(module.parse_args(words[2:])).items()
+                if key not in hub_utils.RUN_ONLY_FLAGS}
+    assert reparsed == json.loads((Path(run_dir) / "args.json").read_text())
+    return command
+
+
+def assert_same_training(run_dir, reference_dir):
+    """Two runs trained identically: the same weights bit for bit, and the same training record
+    (steps, episodes, updates) apart from timings."""
+    from safetensors.torch import load_file
+
+    weights, expected = (load_file(Path(folder) / "model.safetensors") for folder in (run_dir, reference_dir))
+    assert weights.keys() == expected.keys()
+    assert all((weights[name] == expected[name]).all() for name in expected)
+    trained, expected_training = (json.loads((Path(folder) / "results.json").read_text())["training"]
+                                  for folder in (run_dir, reference_dir))
+    for training in (trained, expected_training):
+        for timing in ("wall_time_s", "sps"):
+            training.pop(timing, None)
+    assert trained == expected_training

@@ -1,7 +1,6 @@
 """algorithms/a2c.py: n-step returns by hand, Dict flattening, frozen normalization, smoke runs, resume, errors."""
 
 import json
-import shlex
 import shutil
 import signal
 from collections import OrderedDict
@@ -16,7 +15,7 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 a2c = hub_utils.load_algorithm("a2c.py")
 TINY = ["--num-envs", "2", "--num-steps", "8", "--eval-episodes", "2"]
@@ -93,13 +92,7 @@ def test_discrete_smoke_run_writes_the_hub_folder(cartpole_run):
 
 
 def test_model_card_command_reproduces_the_hyperparameters(cartpole_run):
-    text = (cartpole_run / "README.md").read_text()
-    command = text.split("## Reproduce")[1].split("```bash")[1].split("```")[0]
-    words = shlex.split(command.replace("\\\n", " "))
-    assert words[:2] == ["python", "algorithms/a2c.py"]
-    reparsed = {key: value for key, value in vars(a2c.parse_args(words[2:])).items()
-                if key not in hub_utils.RUN_ONLY_FLAGS}
-    assert reparsed == json.loads((cartpole_run / "args.json").read_text())
+    assert_model_card_reproduces(cartpole_run, a2c)
 
 
 def test_continuous_smoke_run_with_adam(tmp_path):

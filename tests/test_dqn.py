@@ -2,7 +2,6 @@
 enjoy, resume and errors."""
 
 import json
-import shlex
 import sys
 
 import gymnasium as gym
@@ -14,7 +13,8 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import (assert_model_card_reproduces, assert_one_line_error, assert_same_training, interrupt_run,
+                      only_run_dir, run_cli)
 
 dqn = hub_utils.load_algorithm("dqn.py")
 QUICK = ["--total-timesteps", "600", "--learning-starts", "200", "--train-frequency", "4", "--batch-size", "32",
@@ -155,13 +155,8 @@ def test_cartpole_run_folder_is_the_hub_repository(cartpole_run):
 
 def test_model_card_command_reproduces_the_hyperparameters(cartpole_run):
     _, run_dir, _ = cartpole_run
-    text = (run_dir / "README.md").read_text()
-    command = text.split("## Reproduce")[1].split("```bash")[1].split("```")[0]
-    words = shlex.split(command.replace("\\\n", " "))
-    assert words[:2] == ["python", "algorithms/dqn.py"] and "--hidden-sizes 120 84" in command
-    reparsed = {key: value for key, value in vars(dqn.parse_args(words[2:])).items()
-                if key not in hub_utils.RUN_ONLY_FLAGS}
-    assert reparsed == json.loads((run_dir / "args.json").read_text())
+    command = assert_model_card_reproduces(run_dir, dqn)
+    assert "--hidden-sizes 120 84" in command
 
 
 def test_tensorboard_has_cleanrl_scalars(cartpole_run):
@@ -208,14 +203,7 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     resumed = run_cli(["algorithms/dqn.py", "--resume", str(run_dir.relative_to(cwd))], cwd)
     assert resumed.returncode == 0, resumed.stderr
     assert not (run_dir / "checkpoint.pt").exists()
-    expected = load_file(only_run_dir(tmp_path / "reference") / "model.safetensors")
-    for name, tensor in load_file(run_dir / "model.safetensors").items():
-        torch.testing.assert_close(tensor, expected[name], rtol=0, atol=0)  # bit for bit
-    trained, expected_training = (json.loads((folder / "results.json").read_text())["training"]
-                                  for folder in (run_dir, only_run_dir(tmp_path / "reference")))
-    for training in (trained, expected_training):
-        del training["wall_time_s"], training["sps"]
-    assert trained == expected_training
+    assert_same_training(run_dir, only_run_dir(tmp_path / "reference"))  # bit for bit
 
 
 @pytest.mark.parametrize("flags, fragments", [

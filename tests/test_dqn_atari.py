@@ -3,7 +3,6 @@ runs, enjoy, interrupt and resume, errors."""
 
 import itertools
 import json
-import shlex
 
 import gymnasium as gym
 import numpy as np
@@ -13,7 +12,7 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 dqn_atari = hub_utils.load_algorithm("dqn_atari.py")
 GAME = hub_utils.resolve_env_id("SpaceInvadersNoFrameskip-v4")  # registers the ALE ids
@@ -222,13 +221,7 @@ def test_smoke_run_writes_the_hub_repository(smoke_run):
 
 def test_model_card_command_reproduces_the_hyperparameters(smoke_run):
     _, run_dir, _ = smoke_run
-    text = (run_dir / "README.md").read_text()
-    command = text.split("## Reproduce")[1].split("```bash")[1].split("```")[0]
-    words = shlex.split(command.replace("\\\n", " "))
-    assert words[:2] == ["python", "algorithms/dqn_atari.py"]
-    reparsed = {key: value for key, value in vars(dqn_atari.parse_args(words[2:])).items()
-                if key not in hub_utils.RUN_ONLY_FLAGS}
-    assert reparsed == json.loads((run_dir / "args.json").read_text())
+    assert_model_card_reproduces(run_dir, dqn_atari)
 
 
 def test_enjoy_replays_whole_games_with_the_same_score(smoke_run):

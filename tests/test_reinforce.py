@@ -1,7 +1,6 @@
 """algorithms/reinforce.py: the returns, the policy network, the run folder, enjoy, resume, errors."""
 
 import json
-import shlex
 
 import imageio.v3 as iio
 import numpy as np
@@ -12,7 +11,8 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import (assert_model_card_reproduces, assert_one_line_error, assert_same_training, interrupt_run,
+                      only_run_dir, run_cli)
 
 reinforce = hub_utils.load_algorithm("reinforce.py")
 QUICK = ["--eval-episodes", "2", "--total-timesteps", "300"]
@@ -82,13 +82,7 @@ def test_cartpole_run_folder_is_the_hub_repository(cartpole_run):
 
 def test_model_card_command_reproduces_the_hyperparameters(cartpole_run):
     _, run_dir, _ = cartpole_run
-    text = (run_dir / "README.md").read_text()
-    command = text.split("## Reproduce")[1].split("```bash")[1].split("```")[0]
-    words = shlex.split(command.replace("\\\n", " "))
-    assert words[:2] == ["python", "algorithms/reinforce.py"]
-    reparsed = {key: value for key, value in vars(reinforce.parse_args(words[2:])).items()
-                if key not in hub_utils.RUN_ONLY_FLAGS}
-    assert reparsed == json.loads((run_dir / "args.json").read_text())
+    assert_model_card_reproduces(run_dir, reinforce)
 
 
 def test_tensorboard_has_cleanrl_scalars(cartpole_run):
@@ -150,14 +144,7 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     resumed = run_cli(["algorithms/reinforce.py", "--resume", str(run_dir.relative_to(cwd))], cwd)
     assert resumed.returncode == 0, resumed.stderr
     assert not (run_dir / "checkpoint.pt").exists()
-    expected = load_file(only_run_dir(tmp_path / "reference") / "model.safetensors")
-    weights = load_file(run_dir / "model.safetensors")
-    for name, tensor in expected.items():
-        torch.testing.assert_close(weights[name], tensor, rtol=0, atol=0)  # bit for bit
-    trained, expected_training = (json.loads((folder / "results.json").read_text())["training"]
-                                  for folder in (run_dir, only_run_dir(tmp_path / "reference")))
-    assert trained.pop("wall_time_s") and expected_training.pop("wall_time_s")
-    assert trained == expected_training  # the same episodes, updates and steps
+    assert_same_training(run_dir, only_run_dir(tmp_path / "reference"))  # bit for bit
 
 
 @pytest.mark.parametrize("flags, fragments", [
