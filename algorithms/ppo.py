@@ -322,6 +322,7 @@ def main():
                 np.clip(env_action, action_low, action_high) if continuous else env_action)
             global_step += args.num_envs
             done = terminated | truncated
+            truncated = truncated & ~terminated  # TimeLimit also truncates a terminal last step: that one is final
 
             if args.normalize_reward:  # r / std(discounted return), the return restarting with each episode
                 discounted_return = discounted_return * args.gamma + reward
