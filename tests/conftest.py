@@ -119,3 +119,12 @@ def assert_same_training(run_dir, reference_dir):
         for timing in ("wall_time_s", "sps"):
             training.pop(timing, None)
     assert trained == expected_training
+
+
+def assert_enjoy_reproduces(run_dir, cwd):
+    """`hub_utils.py enjoy --path run_dir` rebuilds the agent from the folder alone and scores exactly
+    what the training run's own evaluation wrote to results.json."""
+    results = json.loads((Path(cwd) / run_dir / "results.json").read_text())  # run_dir may be relative to cwd
+    process = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir), "--no-video"], cwd)
+    assert process.returncode == 0, process.stderr
+    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in process.stdout

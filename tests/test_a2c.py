@@ -15,7 +15,8 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error, interrupt_run,
+                      only_run_dir, run_cli)
 
 a2c = hub_utils.load_algorithm("a2c.py")
 TINY = ["--num-envs", "2", "--num-steps", "8", "--eval-episodes", "2"]
@@ -125,10 +126,7 @@ def test_panda_reach_dict_run_saves_frozen_normalization_that_enjoy_reuses(tmp_p
     np.testing.assert_array_equal(policy(observation), first)
     assert first.shape == (3,) and np.all(np.abs(first) <= 1.0)
 
-    enjoyed = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir), "--no-video"], tmp_path)
-    assert enjoyed.returncode == 0, enjoyed.stderr
-    results = json.loads((run_dir / "results.json").read_text())
-    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in enjoyed.stdout
+    assert_enjoy_reproduces(run_dir, tmp_path)
 
 
 def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):

@@ -13,8 +13,8 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import (assert_model_card_reproduces, assert_one_line_error, assert_same_training, interrupt_run,
-                      only_run_dir, run_cli)
+from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error,
+                      assert_same_training, interrupt_run, only_run_dir, run_cli)
 
 dqn = hub_utils.load_algorithm("dqn.py")
 QUICK = ["--total-timesteps", "600", "--learning-starts", "200", "--train-frequency", "4", "--batch-size", "32",
@@ -167,10 +167,7 @@ def test_tensorboard_has_cleanrl_scalars(cartpole_run):
 
 def test_enjoy_replays_the_saved_run_with_the_same_score(cartpole_run):
     cwd, run_dir, _ = cartpole_run
-    results = json.loads((run_dir / "results.json").read_text())
-    process = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir.relative_to(cwd)), "--no-video"], cwd)
-    assert process.returncode == 0, process.stderr
-    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in process.stdout
+    assert_enjoy_reproduces(run_dir.relative_to(cwd), cwd)
 
 
 def test_lunar_lander_smoke_run_uses_the_current_version(tmp_path):

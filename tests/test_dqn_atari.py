@@ -12,7 +12,8 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error, interrupt_run,
+                      only_run_dir, run_cli)
 
 dqn_atari = hub_utils.load_algorithm("dqn_atari.py")
 GAME = hub_utils.resolve_env_id("SpaceInvadersNoFrameskip-v4")  # registers the ALE ids
@@ -226,10 +227,7 @@ def test_model_card_command_reproduces_the_hyperparameters(smoke_run):
 
 def test_enjoy_replays_whole_games_with_the_same_score(smoke_run):
     cwd, run_dir, _ = smoke_run
-    results = json.loads((run_dir / "results.json").read_text())
-    process = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir.relative_to(cwd)), "--no-video"], cwd)
-    assert process.returncode == 0, process.stderr
-    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in process.stdout
+    assert_enjoy_reproduces(run_dir.relative_to(cwd), cwd)
 
 
 def test_v5_ids_run_with_their_sticky_actions(tmp_path):

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import assert_enjoy_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 ppo = hub_utils.load_algorithm("ppo.py")
 TINY = ["--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2", "--update-epochs", "2",
@@ -125,10 +125,7 @@ def test_continuous_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
     action = policy(np.array([1.0, 0.0, 0.5], dtype=np.float32))
     assert action.shape == (1,) and -2.0 <= action[0] <= 2.0  # clipped to Pendulum's torque range
 
-    enjoyed = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir), "--no-video"], tmp_path)
-    assert enjoyed.returncode == 0, enjoyed.stderr
-    results = json.loads((run_dir / "results.json").read_text())
-    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in enjoyed.stdout
+    assert_enjoy_reproduces(run_dir, tmp_path)
     assert load_file(run_dir / "model.safetensors")["obs_rms.count"] == weights["obs_rms.count"]  # frozen
 
     (run_dir / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{broken}")
