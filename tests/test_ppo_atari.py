@@ -1,0 +1,238 @@
+"""algorithms/ppo_atari.py: ale-py's C++ vector env (ids, shapes, whole-game statistics under
+episodic life, evaluation frames equal to training's), GAE at lost lives, smoke run, enjoy,
+interrupt and resume, errors."""
+
+import json
+import shutil
+import signal
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import hub_utils
+from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
+
+ppo_atari = hub_utils.load_algorithm("ppo_atari.py")
+# Pong: an untrained policy loses a whole game in ~760 steps (an untrained Breakout agent may never
+# press FIRE after a lost life and then plays until the 108,000-frame limit).
+TINY = ["--env-id", "PongNoFrameskip-v4", "--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2",
+        "--update-epochs", "1", "--env-threads", "1", "--eval-episodes", "1"]
+
+
+def test_gymnasium_ids_map_to_rom_names_and_their_sticky_actions():
+    assert ppo_atari.ale_settings("BreakoutNoFrameskip-v4") == dict(
+        game="breakout", repeat_action_probability=0.0, full_action_space=False, max_num_frames_per_episode=108_000)
+    v5 = ppo_atari.ale_settings("ALE/SpaceInvaders-v5")
+    assert (v5["game"], v5["repeat_action_probability"], v5["max_num_frames_per_episode"]) == (
+        "space_invaders", 0.25, 108_000)
+
+
+def test_preprocessed_observations_are_stacks_of_four_84x84_uint8_frames():
+    envs = ppo_atari.make_vector_env("BreakoutNoFrameskip-v4", 3, env_threads=1)
+    first, info = envs.reset(seed=0)
+    assert first.shape == (3, 4, 84, 84) and first.dtype == np.uint8
+    assert envs.single_action_space.n == 4 and info["lives"].tolist() == [5, 5, 5]
+    obs, reward, terminated, _, _ = envs.step(np.ones(3, dtype=np.int64))
+    assert obs.shape == (3, 4, 84, 84) and obs.dtype == np.uint8 and reward.shape == terminated.shape == (3,)
+    np.testing.assert_array_equal(obs[:, :3], first[:, 1:])  # the stack shifts by one frame per step
+    assert 0 < first.max() and first.max() <= 255
+    envs.close()
+    game = ppo_atari.make_env(hub_utils.argparse.Namespace(env_id="ALE/Breakout-v5"))
+    single, _ = game.reset(seed=0)
+    assert single.shape == (4, 84, 84) and single.dtype == np.uint8 and game.observation_space.contains(single)
+    game.close()
+
+
+def test_game_statistics_count_whole_games_with_the_unclipped_score():
+    stats = ppo_atari.GameStatistics(2)
+    stats.start(np.array([3, 0]))  # env 0 has lives; env 1 plays a game without any (Pong)
+    no, yes = np.array([False, False]), np.array([True, False])
+    assert stats.update(np.array([5.0, -1.0]), no, no, np.array([3, 0]))[0].size == 0
+    assert stats.update(np.array([0.0, 0.0]), yes, no, np.array([2, 0]))[0].size == 0  # a lost life: no record
+    assert stats.update(np.array([30.0, 0.0]), yes, no, np.array([1, 0]))[0].size == 0
+    # env 0's game over: the env has already reset (SAME_STEP), so lives are the new game's 3;
+    # env 1 ends at the same step (it has no lives to lose)
+    finished, scores, lengths = stats.update(np.array([200.0, 1.0]), np.array([True, True]), no, np.array([3, 0]))
+    assert finished.tolist() == [0, 1] and scores.tolist() == [235.0, 0.0] and lengths.tolist() == [4, 4]
+    # a time limit ends the game too (truncation, lives back to the start)
+    finished, scores, lengths = stats.update(np.array([7.0, 0.0]), no, np.array([True, False]), np.array([3, 0]))
+    assert finished.tolist() == [0] and scores.tolist() == [7.0] and lengths.tolist() == [1]
+
+
+def test_a_real_game_life_losses_terminate_training_episodes_and_evaluation_sees_the_same_frames():
+    """One Breakout game, the same seed and actions in the training env and the evaluation env:
+    training terminates at each of the 5 lost lives, the statistics record one game with the
+    evaluation's real score, and every observation is identical."""
+    training = ppo_atari.make_vector_env("BreakoutNoFrameskip-v4", 1, env_threads=1)
+    evaluation = ppo_atari.make_env(hub_utils.argparse.Namespace(env_id="BreakoutNoFrameskip-v4"))
+    obs, info = training.reset(seed=3)
+    eval_obs, _ = evaluation.reset(seed=3)
+    stats = ppo_atari.GameStatistics(1)
+    stats.start(info["lives"])
+    rng, terminations, eval_return, steps = np.random.default_rng(3), 0, 0.0, 0
+    while True:
+        np.testing.assert_array_equal(obs[0], eval_obs)
+        action = int(rng.integers(4))
+        obs, reward, terminated, truncated, info = training.step(np.array([action]))
+        eval_obs, eval_reward, eval_terminated, eval_truncated, _ = evaluation.step(action)
+        assert reward[0] == eval_reward  # raw rewards: training clips them itself
+        eval_return += eval_reward
+        steps += 1
+        terminations += int(terminated[0])
+        finished, scores, lengths = stats.update(reward, terminated, truncated, info["lives"])
+        if eval_terminated:
+            break
+        assert finished.size == 0
+    assert terminations == 5 and not truncated[0] and not eval_truncated  # 4 lost lives, then the game over
+    np.testing.assert_array_equal(info["final_obs"][0], eval_obs)  # SAME_STEP: the last frame is in info
+    assert finished.tolist() == [0] and scores[0] == eval_return and lengths[0] == steps
+    assert info["lives"][0] == 5  # the next game has already started
+    training.close()
+    evaluation.close()
+
+
+def test_time_limits_are_truncations_with_the_final_observation():
+    envs = ppo_atari.make_vector_env("PongNoFrameskip-v4", 2, env_threads=1, max_num_frames_per_episode=400)
+    envs.reset(seed=0)
+    for step in range(1, 101):
+        _, _, terminated, truncated, info = envs.step(np.zeros(2, dtype=np.int64))
+        assert not terminated.any()
+    assert truncated.all() and step * ppo_atari.FRAME_SKIP == 400  # 400 frames = 100 agent steps
+    assert info["final_obs"].shape == (2, 4, 84, 84)
+    envs.close()
+
+
+def test_gae_stops_at_a_lost_life_and_bootstraps_a_time_limit():
+    gamma, lam = 0.9, 0.8
+    rewards = torch.tensor([[1.0], [1.0], [1.0]])
+    values = torch.tensor([[0.5], [1.0], [2.0], [9.0]])
+    continues = torch.tensor([[0.0], [1.0], [0.0]])  # step 0: a lost life; step 2: a time limit
+    truncation_values = torch.tensor([[0.0], [0.0], [4.0]])
+    advantages, returns = ppo_atari.compute_gae(rewards, values, continues, truncation_values, gamma, lam)
+    # deltas: 1 - .5 = .5 (no bootstrap past the lost life); 1 + .9*2 - 1 = 1.8; 1 + .9*4 - 2 = 2.6
+    torch.testing.assert_close(advantages, torch.tensor([[0.5], [1.8 + 0.72 * 2.6], [2.6]]))
+    torch.testing.assert_close(returns, advantages + values[:-1])
+
+
+def test_rendered_replay_follows_the_same_game():
+    game = ppo_atari.make_env(hub_utils.argparse.Namespace(env_id="ALE/Pong-v5"), render_mode="rgb_array")
+    game.reset(seed=7)
+    frame = game.render()
+    assert frame.shape == (210, 160, 3) and frame.dtype == np.uint8
+    rng, scored = np.random.default_rng(7), 0
+    for _ in range(300):  # the colour copy scores the same points at the same steps (same seed, actions)
+        action = np.array([rng.integers(6)])
+        _, reward, _, _, info = game.envs.step(action)
+        screen, screen_reward, _, _, screen_info = game.screen_envs.step(action)
+        assert reward[0] == screen_reward[0] and info["episode_frame_number"] == screen_info["episode_frame_number"]
+        scored += reward[0] != 0
+    assert scored > 0 and screen.shape == (1, 1, 210, 160, 3)
+    game.close()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("pong")
+    process = run_cli(["algorithms/ppo_atari.py", "--total-timesteps", "256", *TINY], cwd)
+    assert process.returncode == 0, process.stderr
+    return cwd, only_run_dir(cwd), process
+
+
+def test_smoke_run_writes_the_hub_repository(smoke_run):
+    _, run_dir, _ = smoke_run
+    names = {path.name for path in run_dir.iterdir()}
+    assert {"args.json", "results.json", "model.safetensors", "README.md", "ppo_atari.py", "replay.mp4"} <= names
+    assert "checkpoint.pt" not in names
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["script"] == "ppo_atari.py" and results["dataset_id"] == "PongNoFrameskip-v4"
+    assert results["video_fps"] == 15 and -21 <= results["mean_reward"] <= 21
+    training = results["training"]
+    assert training["env_steps"] == 256 and training["frames"] == 1024 and training["device"] == "cpu"
+    assert {"env_s", "inference_s", "update_s"} <= set(training)
+    weights = load_file(run_dir / "model.safetensors")
+    assert weights["network.0.weight"].shape == (32, 4, 8, 8) and weights["actor.weight"].shape == (6, 512)
+    scalars = set(EventAccumulator(str(run_dir)).Reload().Tags()["scalars"])
+    assert {"charts/SPS", "charts/learning_rate", "losses/approx_kl", "losses/clipfrac", "losses/value_loss",
+            "losses/explained_variance"} <= scalars
+    assert_model_card_reproduces(run_dir, ppo_atari)
+
+
+def test_enjoy_replays_whole_games_with_the_same_score(smoke_run):
+    cwd, run_dir, _ = smoke_run
+    results = json.loads((run_dir / "results.json").read_text())
+    process = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir.relative_to(cwd)), "--no-video"], cwd)
+    assert process.returncode == 0, process.stderr
+    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in process.stdout
+
+
+def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
+    flags = ["--total-timesteps", "1280", "--no-capture-video", *TINY]
+    interrupted = interrupt_run(["algorithms/ppo_atari.py", *flags], tmp_path, signal.SIGTERM)
+    assert interrupted.returncode == 130, interrupted.stderr
+    run_dir = only_run_dir(tmp_path)
+    assert f"resume with: python algorithms/ppo_atari.py --resume {run_dir.relative_to(tmp_path)}" in interrupted.stdout
+    stopped_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["global_step"]
+    assert 0 < stopped_at < 1280 and not (run_dir / "model.safetensors").exists()
+
+    twin = run_dir.with_name(run_dir.name + "-twin")
+    shutil.copytree(run_dir, twin)
+    for folder in (run_dir, twin):
+        resumed = run_cli(["algorithms/ppo_atari.py", "--resume", str(folder.relative_to(tmp_path)),
+                           "--eval-episodes", "1"], tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        assert not (folder / "checkpoint.pt").exists()
+        assert json.loads((folder / "results.json").read_text())["training"]["env_steps"] == 1280
+    first, second = load_file(run_dir / "model.safetensors"), load_file(twin / "model.safetensors")
+    assert all(torch.equal(first[name], second[name]) for name in first)  # resuming is deterministic
+    steps = [event.step for event in EventAccumulator(str(run_dir)).Reload().Scalars("charts/SPS")]
+    assert max(steps) == 1280 and min(steps) <= stopped_at  # one curve across both sessions
+
+
+def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_path):
+    process = run_cli(["algorithms/ppo_atari.py", "--env-id", "CartPole-v1"], tmp_path)
+    assert_one_line_error(process, "needs an Atari game", "CartPole-v1", "ppo.py")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("flags, fragments", [
+    (["--env-id", "BreakoutNoFrameskp-v4"], ["unknown environment id", "BreakoutNoFrameskip-v4"]),
+    (["--env-id", "ALE/Brakeout-v5"], ["unknown environment id", "ALE/Breakout-v5"]),
+    (["--num-minibatches", "3"], ["--num-minibatches 3", "1024"]),
+    (["--total-timesteps", "100"], ["less than one rollout", "1024"]),
+    (["--num-envs", "0"], ["--num-envs must be >= 1"]),
+    (["--env-threads", "-1"], ["--env-threads must be >= 0"]),
+    (["--clip-coef", "0"], ["--clip-coef must be > 0"]),
+    (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
+    (["--learning-rate", "-1"], ["--learning-rate must be > 0"]),
+])
+def test_bad_values_are_user_errors(flags, fragments):
+    with pytest.raises(hub_utils.UserError) as error:
+        ppo_atari.make_env(ppo_atari.parse_args(flags))
+    for fragment in fragments:
+        assert fragment in str(error.value)
+
+
+def test_a_game_without_a_rom_in_the_vector_env_is_a_user_error(monkeypatch):
+    from ale_py import roms
+
+    monkeypatch.setattr(roms, "get_rom_path", lambda game: None)
+    with pytest.raises(hub_utils.UserError, match="no ROM 'pong'"):
+        ppo_atari.ale_settings("PongNoFrameskip-v4")
+
+
+def test_defaults_are_cleanrls_and_help_lists_every_flag(capsys):
+    args = ppo_atari.parse_args([])
+    assert (args.env_id, args.num_envs, args.num_steps, args.clip_coef, args.ent_coef, args.learning_rate,
+            args.total_timesteps) == ("BreakoutNoFrameskip-v4", 8, 128, 0.1, 0.01, 2.5e-4, 10_000_000)
+    with pytest.raises(SystemExit):
+        ppo_atari.parse_args(["--help"])
+    text = capsys.readouterr().out
+    for flag in ("--env-id", "--seed", "--torch-deterministic", "--cuda", "--total-timesteps", "--learning-rate",
+                 "--anneal-lr", "--num-envs", "--env-threads", "--num-steps", "--gamma", "--gae-lambda",
+                 "--num-minibatches", "--update-epochs", "--norm-adv", "--clip-coef", "--clip-vloss", "--ent-coef",
+                 "--vf-coef", "--max-grad-norm", "--target-kl", "--track", "--capture-video", "--upload-model",
+                 "--resume", "--exp-name"):
+        assert flag in text
