@@ -128,3 +128,22 @@ def assert_enjoy_reproduces(run_dir, cwd):
     process = run_cli(["hub_utils.py", "enjoy", "--path", str(run_dir), "--no-video"], cwd)
     assert process.returncode == 0, process.stderr
     assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in process.stdout
+
+
+def interrupt_and_check(flags, cwd, signum=signal.SIGINT):
+    """Interrupts a training command line (``flags[0]`` is its script) once training is under way,
+    and checks what the spec promises: exit 130, a checkpoint and no final model in the run folder,
+    and the command that resumes it. Returns the run folder."""
+    interrupted = interrupt_run(flags, cwd, signum)
+    assert interrupted.returncode == 130, interrupted.stderr
+    run_dir = only_run_dir(cwd)
+    assert (run_dir / "checkpoint.pt").is_file() and not (run_dir / "model.safetensors").exists()
+    assert f"resume with: python {flags[0]} --resume {run_dir.relative_to(cwd)}" in interrupted.stdout
+    return run_dir
+
+
+def resume_to_the_end(script, run_dir, cwd):
+    """`python <script> --resume <run_dir>` finishes the run and removes its checkpoint."""
+    resumed = run_cli([script, "--resume", str(Path(run_dir).relative_to(cwd))], cwd)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not (Path(run_dir) / "checkpoint.pt").exists()

@@ -12,7 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import hub_utils
 from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error,
-                      assert_same_training, interrupt_run, only_run_dir, run_cli)
+                      assert_same_training, interrupt_and_check, only_run_dir, resume_to_the_end, run_cli)
 
 reinforce = hub_utils.load_algorithm("reinforce.py")
 QUICK = ["--eval-episodes", "2", "--total-timesteps", "300"]
@@ -131,16 +131,8 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     assert reference.returncode == 0, reference.stderr
 
     cwd = tmp_path / "interrupted"
-    interrupted = interrupt_run(flags, cwd)
-    assert interrupted.returncode == 130, interrupted.stderr
-    stdout = interrupted.stdout
-    run_dir = only_run_dir(cwd)
-    assert (run_dir / "checkpoint.pt").is_file() and not (run_dir / "model.safetensors").exists()
-    assert f"resume with: python algorithms/reinforce.py --resume {run_dir.relative_to(cwd)}" in stdout
-
-    resumed = run_cli(["algorithms/reinforce.py", "--resume", str(run_dir.relative_to(cwd))], cwd)
-    assert resumed.returncode == 0, resumed.stderr
-    assert not (run_dir / "checkpoint.pt").exists()
+    run_dir = interrupt_and_check(flags, cwd)
+    resume_to_the_end("algorithms/reinforce.py", run_dir, cwd)
     assert_same_training(run_dir, only_run_dir(tmp_path / "reference"))  # bit for bit
 
 
