@@ -224,7 +224,7 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
                                save_code=True)
     from torch.utils.tensorboard import SummaryWriter  # imported here: q_learning needs no torch otherwise
 
-    writer = SummaryWriter(str(run_dir))
+    writer = SummaryWriter(str(run_dir), flush_secs=10)  # live curves for TensorBoard and benchmarks/tune.py
     table = "\n".join(f"|{key}|{value}|" for key, value in sorted(vars(args).items()))
     writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
     run = Run(dir=run_dir, env_id=env_id, script=script, writer=writer,

@@ -1,0 +1,125 @@
+"""What the benchmark runner (run.py) and the tuner (tune.py) share: run one algorithm script to
+the end in a folder of its own, and read back what it wrote -- results.json and the learning
+curve in its TensorBoard log -- as one JSON-able record.
+
+A record is the unit the tables and plots are made of:
+
+    {"algo", "env_id", "seed", "flags", "command", "status": "ok" | "failed", "returncode",
+     "date", "wall_s", "results": results.json (or None), "curve": [[step, return], ...],
+     "error": the end of the log when failed, "run_dir"}
+"""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ALGORITHMS = REPO / "algorithms"
+CURVE_TAG = "charts/episodic_return"  # every script logs each finished episode's return under it
+CURVE_POINTS = 300  # a stored curve is averaged into at most this many points
+
+
+def known_algorithms() -> list[str]:
+    return sorted(path.stem for path in ALGORITHMS.glob("*.py"))
+
+
+def check_algorithm(algo: str) -> None:
+    """Exits with a one-line message unless algorithms/<algo>.py exists."""
+    if algo not in known_algorithms():
+        sys.exit(f"error: unknown --algo {algo!r} (known: {', '.join(known_algorithms())})")
+
+
+def training_command(algo: str, env_id: str, seed: int, flags: list[str]) -> list[str]:
+    """The script's command line, relative to the repository root, as the tables print it."""
+    return [f"algorithms/{algo}.py", "--env-id", env_id, "--seed", str(seed), *flags]
+
+
+def read_curve(run_dir: Path) -> list[list[float]]:
+    """[[global_step, episodic_return], ...] from the run's TensorBoard event files."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every point
+    events.Reload()
+    if CURVE_TAG not in events.Tags()["scalars"]:
+        return []
+    return [[event.step, event.value] for event in events.Scalars(CURVE_TAG)]
+
+
+def downsample(curve: list[list[float]], points: int = CURVE_POINTS) -> list[list[float]]:
+    """Averages consecutive episodes into at most ``points`` bins: [last step of bin, mean return]."""
+    if len(curve) <= points:
+        return curve
+    bins = [curve[len(curve) * i // points: len(curve) * (i + 1) // points] for i in range(points)]
+    return [[chunk[-1][0], sum(value for _, value in chunk) / len(chunk)] for chunk in bins]
+
+
+def find_run_dir(workdir: Path) -> Path | None:
+    """The run folder a script made under workdir/runs/ (the newest, if several)."""
+    runs = sorted((workdir / "runs").glob("*/args.json"), key=lambda path: path.stat().st_mtime)
+    return runs[-1].parent if runs else None
+
+
+def record_from_run_dir(run_dir: Path) -> dict:
+    """A record of a finished run folder made by any means (used to import earlier runs)."""
+    results = json.loads((run_dir / "results.json").read_text())
+    args = json.loads((run_dir / "args.json").read_text())
+    flags = []
+    for key, value in args.items():
+        if key in ("env_id", "seed") or value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(flag if value else "--no-" + key.replace("_", "-"))
+        else:
+            flags += [flag, *map(str, value if isinstance(value, list) else [value])]
+    algo = Path(results["script"]).stem
+    return dict(algo=algo, env_id=args["env_id"], seed=args["seed"], flags=flags,
+                command=shlex.join(["python", *training_command(algo, args["env_id"], args["seed"], flags)]),
+                status="ok", returncode=0, date=results["date"],
+                wall_s=results.get("training", {}).get("wall_time_s"), results=results,
+                curve=downsample(read_curve(run_dir)), error=None, run_dir=str(run_dir))
+
+
+def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: Path,
+                 on_curve: Callable[[list[list[float]]], None] | None = None, poll_s: float = 2.0) -> dict:
+    """Runs algorithms/<algo>.py in ``workdir`` (its run folder lands in workdir/runs/) and
+    returns its record. While it runs, ``on_curve`` (if given) is called with the learning curve
+    every time new episodes appear: the tuner reports them to its early-stopping scheduler. If
+    ``on_curve`` raises (the scheduler stopped the trial), the script is killed."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = training_command(algo, env_id, seed, flags)
+    environment = dict(os.environ, OMP_NUM_THREADS="1", WANDB_MODE=os.environ.get("WANDB_MODE", "offline"))
+    started, date = time.time(), time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    log_path = workdir / "log.txt"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, str(REPO / command[0]), *command[1:]], cwd=workdir,
+                                   stdout=log, stderr=subprocess.STDOUT, env=environment)
+        try:
+            episodes_seen = 0
+            while process.poll() is None:
+                time.sleep(poll_s)
+                run_dir = find_run_dir(workdir)
+                if on_curve is not None and run_dir is not None:
+                    curve = read_curve(run_dir)
+                    if len(curve) > episodes_seen:
+                        episodes_seen = len(curve)
+                        on_curve(curve)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    run_dir = find_run_dir(workdir)
+    results_path = run_dir / "results.json" if run_dir else None
+    ok = process.returncode == 0 and results_path is not None and results_path.is_file()
+    return dict(algo=algo, env_id=env_id, seed=seed, flags=flags, command=shlex.join(["python", *command]),
+                status="ok" if ok else "failed", returncode=process.returncode, date=date,
+                wall_s=round(time.time() - started, 1),
+                results=json.loads(results_path.read_text()) if ok else None,
+                curve=downsample(read_curve(run_dir)) if run_dir else [],
+                error=None if ok else "\n".join(log_path.read_text().splitlines()[-5:]),
+                run_dir=str(run_dir) if run_dir else None)

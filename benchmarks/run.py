@@ -1,0 +1,130 @@
+"""Run an algorithm script over env ids x seeds on Ray, collect every run, write the tables and plots.
+
+    python benchmarks/run.py --algo ppo --env-ids CartPole-v1 LunarLander-v2 --seeds 1 2 3 4 5
+    python benchmarks/run.py --algo dqn --env-ids CartPole-v1 --seeds 1 2 -- --total-timesteps 100000
+    python benchmarks/run.py --algo ppo --env-ids LunarLander-v2 --address 10.0.0.1:6379   # a Ray cluster
+
+Each (env id, seed) is one Ray task that runs the unchanged script as a subprocess
+(`python algorithms/<algo>.py --env-id E --seed S <flags after -->`) with one CPU and one torch
+thread. Locally Ray starts on this machine's cores (--num-cpus); with --address the same tasks go
+to an existing cluster, whose nodes need this repository at the same path and its requirements
+(a cluster with token authentication, `ray start`'s default, also needs RAY_AUTH_MODE=token and
+its RAY_AUTH_TOKEN in the environment).
+
+Every run leaves benchmarks/runs/<algo>/<env id>/seed-<S>/: the script's run folder, its log, and
+record.json (what it scored, its learning curve, its command, or why it failed). Re-running the
+same command skips runs whose record is finished with the same command and retries failed ones.
+Then benchmarks/results/<algo>.md (a summary row per env id, every run, the published anchors) and
+one learning-curve PNG per env id are rewritten from all the records of <algo>. The exit status is
+1 if any run failed (the failure is in the tables, not dropped).
+
+--import-runs adds finished run folders made earlier by hand (e.g. runs/LunarLander-v2__ppo__1__...)
+as records, with the command that made them, so their results sit in the same tables.
+"""
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import jobs
+import report
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algo", required=True, help=f"script name without .py ({', '.join(jobs.known_algorithms())})")
+    parser.add_argument("--env-ids", nargs="+", default=[], help="gymnasium ids to train on")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5], help="one run per seed and env id")
+    parser.add_argument("--address", default=None, help="an existing Ray cluster (host:port); default: local")
+    parser.add_argument("--num-cpus", type=int, default=None,
+                        help="local Ray's CPUs, i.e. runs at once (default: this machine's cores)")
+    parser.add_argument("--runs-dir", type=Path, default=report.RUNS, help="records and run folders")
+    parser.add_argument("--results-dir", type=Path, default=report.RESULTS, help="tables and plots")
+    parser.add_argument("--import-runs", nargs="+", type=Path, default=[], metavar="RUN_DIR",
+                        help="finished run folders of this algo to add as records")
+    parser.add_argument("script_flags", nargs="*", metavar="-- FLAGS", help="flags for every run of the script")
+    args = parser.parse_args(argv)
+    jobs.check_algorithm(args.algo)
+    if not args.env_ids and not args.import_runs:
+        parser.error("give --env-ids to run, or --import-runs, or both")
+    return args
+
+
+def job_dir(runs_dir: Path, algo: str, env_id: str, seed: int) -> Path:
+    return runs_dir / algo / env_id.replace("/", "-") / f"seed-{seed}"
+
+
+def is_finished(record_path: Path, command: str) -> bool:
+    if not record_path.is_file():
+        return False
+    record = json.loads(record_path.read_text())
+    return record["status"] == "ok" and record["command"] == command
+
+
+def import_runs(args) -> None:
+    for run_dir in args.import_runs:
+        if not (run_dir / "results.json").is_file():
+            sys.exit(f"error: --import-runs {run_dir}: no results.json there (not a finished run folder)")
+        record = jobs.record_from_run_dir(run_dir.resolve())
+        if record["algo"] != args.algo:
+            sys.exit(f"error: --import-runs {run_dir} is a {record['algo']} run, not {args.algo}")
+        record["imported"] = True
+        target = job_dir(args.runs_dir, args.algo, record["env_id"], record["seed"]) / "record.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(record, indent=1))
+        print(f"imported {run_dir} as {target}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.runs_dir = args.runs_dir.resolve()
+    import_runs(args)
+
+    todo = []
+    for env_id in args.env_ids:
+        for seed in args.seeds:
+            command = shlex.join(["python", *jobs.training_command(args.algo, env_id, seed, args.script_flags)])
+            workdir = job_dir(args.runs_dir, args.algo, env_id, seed)
+            if is_finished(workdir / "record.json", command):
+                print(f"skip {env_id} seed {seed}: finished earlier ({workdir / 'record.json'})")
+            else:
+                todo.append((env_id, seed, workdir))
+
+    if todo:
+        import ray
+
+        if args.address:
+            ray.init(address=args.address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
+        ray.cloudpickle.register_pickle_by_value(jobs)  # workers need not find benchmarks/ on their path
+        # One CPU per run: the scripts use one torch thread and step their envs in-process.
+        train = ray.remote(num_cpus=1, max_retries=0)(jobs.run_training)
+        started = time.time()
+        pending = {train.remote(args.algo, env_id, seed, args.script_flags, workdir): workdir
+                   for env_id, seed, workdir in todo}
+        print(f"{len(pending)} runs on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs)")
+        while pending:
+            [finished], _ = ray.wait(list(pending))
+            workdir = pending.pop(finished)
+            record = ray.get(finished)
+            workdir.mkdir(parents=True, exist_ok=True)
+            (workdir / "record.json").write_text(json.dumps(record, indent=1))
+            score = (f"result {record['results']['result']:.2f}" if record["status"] == "ok"
+                     else f"FAILED (exit {record['returncode']}): {(record['error'] or '').splitlines()[-1:]}")
+            print(f"[{time.time() - started:7.0f} s] {record['env_id']} seed {record['seed']}: {score}"
+                  f" ({len(pending)} left)")
+        ray.shutdown()
+
+    records = report.load_records(args.algo, args.runs_dir)
+    invocation = shlex.join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
+    path = report.write_report(args.algo, records, args.results_dir, invocation)
+    print(f"\n{report.markdown_table(args.algo, records)}\n\nwrote {path}")
+    return 1 if any(record["status"] != "ok" for record in records) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""benchmarks/: the table writer on fixed records, the runner on a local Ray instance (tiny runs,
+a failing one, skipping finished ones, importing a run folder), the tuner on a Ray cluster."""
+
+import json
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, cli_env
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import jobs  # noqa: E402
+import report  # noqa: E402
+
+TINY_PPO = ["--total-timesteps", "512", "--num-envs", "2", "--num-steps", "64", "--eval-episodes", "2",
+            "--no-capture-video"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def fake_record(env_id, seed, result=None, mean=None, error=None, steps=1000, wall=60.0, sps=500):
+    """A record as jobs.run_training returns it; ``result`` None makes a failed run."""
+    if result is None:
+        return dict(algo="ppo", env_id=env_id, seed=seed, flags=[], command=f"python algorithms/ppo.py --seed {seed}",
+                    status="failed", returncode=1, date="2026-11-21 10:00:00 UTC", wall_s=3.0, results=None,
+                    curve=[], error=f"Traceback\n{error}", run_dir=None)
+    results = dict(result=result, mean_reward=mean, std_reward=mean - result,
+                   training=dict(env_steps=steps, wall_time_s=wall, sps=sps))
+    curve = [[step, result * step / steps] for step in range(100, steps + 1, 100)]
+    return dict(algo="ppo", env_id=env_id, seed=seed, flags=[], command=f"python algorithms/ppo.py --seed {seed}",
+                status="ok", returncode=0, date="2026-11-21 10:00:00 UTC", wall_s=wall, results=results,
+                curve=curve, error=None, run_dir=None)
+
+
+def table_row(table, env_id):
+    """The cells of env_id's row in the summary table (the first table of a report)."""
+    summary = table.split("## Every run")[0]
+    [row] = [line for line in summary.splitlines() if line.startswith(f"| {env_id} |")]
+    return [cell.strip() for cell in row.strip("|").split("|")]
+
+
+def test_table_counts_the_course_bar_per_seed_and_keeps_failures(tmp_path):
+    records = [fake_record("LunarLander-v2", 1, result=210.0, mean=250.0, wall=300.0, sps=3000),
+               fake_record("LunarLander-v2", 2, result=150.0, mean=200.0, wall=500.0, sps=1000),
+               fake_record("LunarLander-v2", 3, error="RuntimeError: boom"),
+               fake_record("Acrobot-v1", 1, result=-90.0, mean=-80.0)]
+    table = report.markdown_table("ppo", records)
+    assert table_row(table, "LunarLander-v2") == [
+        "LunarLander-v2", "1,000", "2", "225.00 +/- 25.00", "1/2 (>= 200)", "6.7 min", "2,000", "1",
+        "RL Zoo 242.12 +/- 31.82 (1M)"]
+    assert table_row(table, "Acrobot-v1")[3:5] == ["-80.00 +/- 0.00", "-"]  # no course bar there
+
+    path = report.write_report("ppo", records, tmp_path, invocation="python benchmarks/run.py --algo ppo")
+    text = path.read_text()
+    assert "| LunarLander-v2 | 3 | FAILED (exit 1) | RuntimeError: boom |" in text
+    assert "`python benchmarks/run.py --algo ppo`" in text
+    for env_id in ("LunarLander-v2", "Acrobot-v1"):
+        assert f"]({report.plot_name('ppo', env_id)})" in text
+        assert (tmp_path / report.plot_name("ppo", env_id)).read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_curves_are_read_from_tensorboard_and_averaged_into_bins(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path))
+    for episode in range(1000):
+        writer.add_scalar(jobs.CURVE_TAG, float(episode), episode * 10)
+    writer.close()
+    curve = jobs.read_curve(tmp_path)
+    assert curve[:2] == [[0, 0.0], [10, 1.0]] and len(curve) == 1000
+    binned = jobs.downsample(curve, points=4)  # 250 episodes per bin: mean of 0..249 is 124.5
+    assert binned == [[2490, 124.5], [4990, 374.5], [7490, 624.5], [9990, 874.5]]
+    assert jobs.downsample(curve[:3], points=4) == curve[:3]
+
+
+def run_benchmark(args, cwd):
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), *args], cwd=cwd, env=cli_env(),
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_runner_on_local_ray_reports_failures_skips_finished_runs_and_imports(tmp_path):
+    dirs = ["--runs-dir", str(tmp_path / "runs"), "--results-dir", str(tmp_path / "results")]
+    command = ["--algo", "ppo", "--env-ids", "CartPole-v1", "NoSuchEnv-v0", "--seeds", "1", "2",
+               "--num-cpus", "2", *dirs, "--", *TINY_PPO]
+    first = run_benchmark(command, tmp_path)
+    assert first.returncode == 1, first.stderr  # a failed run fails the benchmark, after the tables
+    records = report.load_records("ppo", tmp_path / "runs")
+    assert sorted((r["env_id"], r["seed"], r["status"]) for r in records) == [
+        ("CartPole-v1", 1, "ok"), ("CartPole-v1", 2, "ok"),
+        ("NoSuchEnv-v0", 1, "failed"), ("NoSuchEnv-v0", 2, "failed")]
+    for record in records:
+        if record["status"] == "ok":  # the record is what the script itself wrote
+            run_dir = Path(record["run_dir"])
+            assert record["results"] == json.loads((run_dir / "results.json").read_text())
+            assert record["results"]["training"]["env_steps"] == 512 and record["curve"]
+            assert record["command"] == ("python algorithms/ppo.py --env-id CartPole-v1 --seed "
+                                         f"{record['seed']} " + " ".join(TINY_PPO))
+        else:
+            assert "unknown environment id 'NoSuchEnv-v0'" in record["error"]
+    table = (tmp_path / "results" / "ppo.md").read_text()
+    assert table_row(table, "CartPole-v1")[1:3] == ["512", "2"]
+    assert table_row(table, "NoSuchEnv-v0")[2] == "0" and table_row(table, "NoSuchEnv-v0")[7] == "2"
+    assert (tmp_path / "results" / "ppo-CartPole-v1.png").read_bytes().startswith(PNG_SIGNATURE)
+
+    finished = tmp_path / "runs" / "ppo" / "CartPole-v1" / "seed-1" / "record.json"
+    before = finished.stat().st_mtime_ns
+    again = run_benchmark(command[:4] + ["--seeds", "1", *dirs, "--", *TINY_PPO], tmp_path)
+    assert again.returncode == 1  # the failed runs are still in the tables
+    assert "skip CartPole-v1 seed 1: finished earlier" in again.stdout and "on Ray" not in again.stdout
+    assert finished.stat().st_mtime_ns == before
+
+    # An earlier hand-made run folder joins the tables with the command that made it.
+    hand_made = tmp_path / "hand" / "CartPole-v1__ppo__7__1"
+    shutil.copytree(Path(json.loads(finished.read_text())["run_dir"]), hand_made)
+    args_json = json.loads((hand_made / "args.json").read_text())
+    (hand_made / "args.json").write_text(json.dumps(dict(args_json, seed=7)))
+    imported = run_benchmark(["--algo", "ppo", "--import-runs", str(hand_made), *dirs], tmp_path)
+    assert "imported" in imported.stdout
+    record = json.loads((tmp_path / "runs" / "ppo" / "CartPole-v1" / "seed-7" / "record.json").read_text())
+    assert record["imported"] and record["status"] == "ok" and record["curve"]
+    assert record["command"].startswith("python algorithms/ppo.py --env-id CartPole-v1 --seed 7 ")
+    assert "--num-envs 2" in record["command"] and "--no-capture-video" in record["command"]
+    assert table_row((tmp_path / "results" / "ppo.md").read_text(), "CartPole-v1")[2] == "3"
+
+
+def test_runner_rejects_unknown_algorithms(tmp_path):
+    result = run_benchmark(["--algo", "sac", "--env-ids", "CartPole-v1"], tmp_path)
+    assert result.returncode != 0 and "unknown --algo 'sac' (known: a2c, dqn" in result.stderr
+
+
+@pytest.fixture
+def ray_cluster():
+    """An existing Ray cluster for --address, with token authentication as `ray start` sets up:
+    a process that started a one-node cluster and holds it until the test ends. (`ray stop`
+    would also stop every other Ray instance on the machine.)"""
+    env = cli_env({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)})
+    head = subprocess.Popen(
+        [sys.executable, "-c", "import sys, ray; context = ray.init(num_cpus=2, include_dashboard=False); "
+                               "print(context.address_info['gcs_address'], flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    address = head.stdout.readline().strip()
+    assert address, "the Ray head did not start"
+    yield address, env
+    head.stdin.close()  # the holder exits, and its cluster with it
+    head.wait(timeout=60)
+
+
+def test_tuner_searches_on_a_ray_cluster_and_prints_a_runnable_best_command(tmp_path, ray_cluster):
+    address, env = ray_cluster
+    out = tmp_path / "tune"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "tune.py"), "--algo", "ppo", "--env-id", "CartPole-v1",
+         "--total-timesteps", "1024", "--num-samples", "2", "--address", address, "--out", str(out),
+         "--param", "learning-rate=loguniform:1e-4:1e-3", "--param", "update-epochs=choice:2:4",
+         "--", *TINY_PPO[2:]],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    best = json.loads((out / "best.json").read_text())
+    assert 1e-4 <= best["config"]["learning-rate"] <= 1e-3 and best["config"]["update-epochs"] in (2, 4)
+    assert best["command"] in result.stdout
+    trials = [line for line in (out / "trials.md").read_text().splitlines()[2:] if line.startswith("|")]
+    assert len(trials) == 2 and sum("best" in line for line in trials) == 1
+
+    # The printed command is the script's own command line, with the sampled flags.
+    from hub_utils import load_algorithm
+    args = load_algorithm("ppo.py").parse_args(best["command"].split()[2:])
+    assert args.learning_rate == best["config"]["learning-rate"]
+    assert args.update_epochs == best["config"]["update-epochs"]
+    assert args.total_timesteps == 1024 and args.env_id == "CartPole-v1"
+
+    # It trains: the best trial's own record holds the evaluation result it was ranked by.
+    records = [json.loads(path.read_text()) for path in (out / "trials").glob("*/record.json")]
+    assert best["eval_result"] in [r["results"]["result"] for r in records if r["status"] == "ok"]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("learning-rate", "expected NAME=KIND:ARGS"),
+    ("learning-rate=normal:0:1", "KIND one of loguniform, uniform, randint, choice"),
+    ("learning-rate=uniform:1e-4", "uniform takes LOW:HIGH"),
+])
+def test_tuner_rejects_malformed_search_parameters(tmp_path, spec, message):
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "tune.py"), "--algo", "ppo", "--env-id",
+                             "CartPole-v1", "--total-timesteps", "1000", "--param", spec],
+                            cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr
