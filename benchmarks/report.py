@@ -1,6 +1,7 @@
 """Tables and learning-curve plots from benchmark records (see jobs.py for what a record holds).
 
     python benchmarks/report.py --algo ppo      # rewrite benchmarks/results/ppo.md and its plots
+    python benchmarks/report.py                 # every algorithm, and the summary results/README.md
 
 run.py calls the same functions after each benchmark; this entry point only redraws them from
 the records already on disk (benchmarks/runs/<algo>/**/record.json).
@@ -46,6 +47,18 @@ def duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def steps_per_second(training: dict) -> float:
+    """The script's own SPS, or (scripts that log none) its steps over its training time."""
+    return training.get("sps") or training["env_steps"] / training["wall_time_s"]
+
+
+def step_range(steps: list[int]) -> str:
+    """Training steps of the runs: one number, or the range (episodic scripts stop after an episode)."""
+    if not steps:
+        return "-"
+    return f"{min(steps):,}" if min(steps) == max(steps) else f"{min(steps):,}-{max(steps):,}"
+
+
 def rows_by_env(records: list[dict]) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
     for record in sorted(records, key=lambda r: (r["env_id"], r["seed"])):
@@ -62,14 +75,14 @@ def markdown_table(algo: str, records: list[dict]) -> str:
     for env_id, group in rows_by_env(records).items():
         done = [r for r in group if r["status"] == "ok"]
         failed = len(group) - len(done)
-        steps = sorted({r["results"]["training"]["env_steps"] for r in done})
+        steps = [r["results"]["training"]["env_steps"] for r in done]
         bar = COURSE_BARS.get(env_id)
         passed = sum(r["results"]["result"] >= bar for r in done) if bar is not None else None
         bar_text = f"{passed}/{len(done)} (>= {bar:g})" if bar is not None else "-"
         walls = [r["results"]["training"]["wall_time_s"] for r in done]
-        sps = [r["results"]["training"]["sps"] for r in done if r["results"]["training"].get("sps")]
+        sps = [steps_per_second(r["results"]["training"]) for r in done]
         lines.append(" | ".join([
-            f"| {env_id}", "/".join(f"{s:,}" for s in steps) or "-", str(len(done)),
+            f"| {env_id}", step_range(steps), str(len(done)),
             mean_std([r["results"]["mean_reward"] for r in done]), bar_text,
             duration(statistics.mean(walls)) if walls else "-",
             f"{statistics.mean(sps):,.0f}" if sps else "-", str(failed),
@@ -86,7 +99,7 @@ def seed_table(records: list[dict]) -> str:
             if r["status"] == "ok":
                 res, training = r["results"], r["results"]["training"]
                 cells = [f"{res['result']:.2f}", f"{res['mean_reward']:.2f} +/- {res['std_reward']:.2f}",
-                         duration(training['wall_time_s']), f"{training.get('sps') or '-'}"]
+                         duration(training['wall_time_s']), f"{steps_per_second(training):,.0f}"]
             else:
                 error = (r.get("error") or "").splitlines()[-1:] or [""]
                 cells = [f"FAILED (exit {r['returncode']})", error[0].replace("|", "/")[:80], "-", "-"]
@@ -95,9 +108,18 @@ def seed_table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def trailing_mean(values, window: int):
+    """values[i] -> mean of values[i - window + 1 .. i] (fewer at the start)."""
+    import numpy as np
+
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    return (sums[1:] - sums[np.arange(1, len(values) + 1) - counts]) / counts
+
+
 def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None:
     """Episodic training return against environment steps: the mean across seeds and its
-    min-max band, each seed's curve smoothed over 10 points and put on a common step grid."""
+    min-max band, each seed's curve averaged over its last 10 points and put on a common step grid."""
     import matplotlib
     matplotlib.use("Agg")  # headless
     import matplotlib.pyplot as plt
@@ -107,8 +129,7 @@ def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None
     figure, axes = plt.subplots(figsize=(6, 4))
     if curves:
         grid = np.linspace(0, min(curve[-1, 0] for curve in curves), 200)
-        smoothed = [np.interp(grid, curve[:, 0], np.convolve(curve[:, 1], np.ones(10) / 10, mode="same")
-                              if len(curve) >= 10 else curve[:, 1]) for curve in curves]
+        smoothed = [np.interp(grid, curve[:, 0], trailing_mean(curve[:, 1], 10)) for curve in curves]
         axes.plot(grid, np.mean(smoothed, axis=0), label=f"mean of {len(curves)} seeds")
         axes.fill_between(grid, np.min(smoothed, axis=0), np.max(smoothed, axis=0), alpha=0.25,
                           label="min-max across seeds")
@@ -147,20 +168,38 @@ def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS, in
     return path
 
 
+def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
+    """results/README.md: every algorithm's summary rows in one table, linking to its page."""
+    header, rule, *_ = markdown_table("", []).splitlines()
+    lines = ["# Benchmark summary", "", "Each algorithm's page lists every run with its command and date, and "
+             "the learning curves.", "", "| algorithm " + header, "|---" + rule]
+    for algo in sorted(path.name for path in runs_dir.iterdir() if path.is_dir()) if runs_dir.is_dir() else []:
+        records = load_records(algo, runs_dir)
+        if records:
+            lines += [f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]]
+    path = results_dir / "README.md"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def load_records(algo: str, runs_dir: Path = RUNS) -> list[dict]:
     return [json.loads(path.read_text()) for path in sorted((runs_dir / algo).glob("**/record.json"))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", required=True, help="script name without .py, e.g. ppo")
+    parser.add_argument("--algo", default=None, help="script name without .py, e.g. ppo (default: every one)")
     parser.add_argument("--runs-dir", type=Path, default=RUNS, help="where run.py keeps records")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where tables and plots go")
     args = parser.parse_args()
-    records = load_records(args.algo, args.runs_dir)
-    if not records:
-        raise SystemExit(f"error: no records under {args.runs_dir / args.algo}; run benchmarks/run.py first")
-    print(write_report(args.algo, records, args.results_dir))
+    algos = [args.algo] if args.algo else sorted(path.name for path in args.runs_dir.glob("*") if path.is_dir())
+    for algo in algos:
+        records = load_records(algo, args.runs_dir)
+        if not records:
+            raise SystemExit(f"error: no records under {args.runs_dir / algo}; run benchmarks/run.py first")
+        print(write_report(algo, records, args.results_dir))
+    print(write_summary(args.runs_dir, args.results_dir))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ Every run leaves benchmarks/runs/<algo>/<env id>/seed-<S>/: the script's run fol
 record.json (what it scored, its learning curve, its command, or why it failed). Re-running the
 same command skips runs whose record is finished with the same command and retries failed ones.
 Then benchmarks/results/<algo>.md (a summary row per env id, every run, the published anchors) and
-one learning-curve PNG per env id are rewritten from all the records of <algo>. The exit status is
+one learning-curve PNG per env id are rewritten from all the records of <algo>, and the summary of
+every algorithm, benchmarks/results/README.md. The exit status is
 1 if any run failed (the failure is in the tables, not dropped).
 
 --import-runs adds finished run folders made earlier by hand (e.g. runs/LunarLander-v2__ppo__1__...)
@@ -122,6 +123,7 @@ def main(argv=None):
     records = report.load_records(args.algo, args.runs_dir)
     invocation = shlex.join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
     path = report.write_report(args.algo, records, args.results_dir, invocation)
+    report.write_summary(args.runs_dir, args.results_dir)
     print(f"\n{report.markdown_table(args.algo, records)}\n\nwrote {path}")
     return 1 if any(record["status"] != "ok" for record in records) else 0
 

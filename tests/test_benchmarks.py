@@ -61,6 +61,15 @@ def test_table_counts_the_course_bar_per_seed_and_keeps_failures(tmp_path):
         assert f"]({report.plot_name('ppo', env_id)})" in text
         assert (tmp_path / report.plot_name("ppo", env_id)).read_bytes().startswith(PNG_SIGNATURE)
 
+    # The summary page: every algorithm's rows, from the records run.py keeps on disk.
+    for record in records:
+        path = tmp_path / "runs" / "ppo" / record["env_id"] / f"seed-{record['seed']}" / "record.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(record))
+    summary = report.write_summary(tmp_path / "runs", tmp_path).read_text()
+    assert "| [ppo](ppo.md) | LunarLander-v2 | 1,000 | 2 | 225.00 +/- 25.00 | 1/2 (>= 200) |" in summary
+    assert "| [ppo](ppo.md) | Acrobot-v1 |" in summary
+
 
 def test_curves_are_read_from_tensorboard_and_averaged_into_bins(tmp_path):
     from torch.utils.tensorboard import SummaryWriter
