@@ -13,17 +13,23 @@ clip coefficient 0.1, 10M steps).
 Rollouts come from ale-py's AtariVectorEnv, which steps the games on C++ threads and preprocesses
 them there (the standard preprocessing): up to 30 no-op actions at reset, each action repeated for
 4 frames with the max of the last two frames observed, FIRE pressed at reset in games that need it,
-84x84 grayscale, the last 4 frames stacked. Training alone also treats every lost life as a
-termination (episodic life: no bootstrap past it, while the game goes on) and clips rewards to
-their sign; the statistics charts/episodic_return and charts/episodic_length count whole games
-with the real score, and evaluation, the replay and `enjoy` play whole games with the real score,
-on the same C++ preprocessing (a one-env AtariVectorEnv), so they see exactly the frames training
-saw. The game's own limit, 108,000 frames, is a truncation and bootstraps. Sticky actions are the
-id's own: none for `...NoFrameskip-v4`, repeat_action_probability 0.25 for `ALE/...-v5`.
+84x84 grayscale, the last 4 frames stacked. In those games (action 1 is FIRE), FIRE and then action 2
+also follow every lost life, as the classic FireResetEnv under EpisodicLifeEnv does (Breakout serves
+the ball only after FIRE). Training alone also treats every lost life as a termination (episodic
+life: no bootstrap past it, while the game goes on) and clips rewards to their sign; the statistics
+charts/episodic_return and charts/episodic_length count whole games with the real score, and
+evaluation, the replay and `enjoy` play whole games with the real score, on the same C++
+preprocessing (a one-env AtariVectorEnv) and the same FIRE after a lost life, so they see exactly
+the frames training saw. The game's own limit, 108,000 frames, is a truncation and bootstraps.
+Sticky actions are the id's own: none for `...NoFrameskip-v4`, repeat_action_probability 0.25 for
+`ALE/...-v5`.
 
 Note on ale-py 0.12.1: its `episodic_life=True` restarts the whole game at a lost life; this script
 uses `life_loss_info=True` instead (a termination at a lost life, the game continuing), which is
-the episodic life of DeepMind and CleanRL's wrappers (minus pressing FIRE again after a lost life).
+the episodic life of DeepMind and CleanRL's wrappers. The C++ env presses FIRE only at reset, and
+its step takes one action for every game, so the FIRE after a lost life cannot be a hidden step of
+that game alone: it replaces the game's next actions, and training leaves those steps out of the
+update (see FireAfterLostLife).
 
     python algorithms/ppo_atari.py --env-id BreakoutNoFrameskip-v4
     python algorithms/ppo_atari.py --env-id ALE/Pong-v5 --total-timesteps 2000000
@@ -131,8 +137,58 @@ def ale_settings(env_id):
                 max_num_frames_per_episode=kwargs.get("max_num_frames_per_episode") or 108_000)
 
 
+class FireAfterLostLife(gym.vector.VectorWrapper):
+    """The classic FireResetEnv under EpisodicLifeEnv (baselines, SB3, CleanRL): in a game whose
+    action 1 is FIRE, with at least 3 actions (FireResetEnv's own rule), a lost life that does not
+    end the game is followed by FIRE, then action 2, whatever the agent chose. Breakout serves the
+    ball only after FIRE; the C++ env presses it only at reset, so without this a greedy policy
+    that never picks FIRE waits after a lost life until the time limit.
+
+    FireResetEnv takes these steps inside the reset that EpisodicLifeEnv makes of a lost life,
+    unseen by the agent. AtariVectorEnv.step takes one action for every game (ale-py 0.12.1 refuses
+    fewer, and reset_mask only restarts whole games), so one game cannot take a step alone: the
+    two steps replace that game's next two actions instead, and info["forced_action"] marks them.
+    Training leaves them out of the update (they are the environment's steps, not the agent's
+    decisions); evaluation plays them in the same way, so both see the same frames. A game over
+    needs nothing: the C++ reset has pressed FIRE already."""
+
+    def __init__(self, env, life_loss_info):
+        super().__init__(env)
+        from ale_py import Action
+
+        action_set = env.unwrapped.ale.get_action_set()
+        needs_fire = len(action_set) >= 3 and action_set[1] == Action.FIRE
+        self.serve = np.array([1, 2] if needs_fire else [], dtype=np.int64)  # FireResetEnv: step(1), step(2)
+        self.life_loss_info = life_loss_info
+        self.pending = np.zeros(env.num_envs, dtype=np.int64)  # forced steps each game has still to take
+        self.lives = None
+
+    def reset(self, *, seed=None, options=None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.pending[(options or {}).get("reset_mask", slice(None))] = 0
+        self.lives = np.array(info["lives"])
+        return obs, info
+
+    def step(self, actions):
+        forced = self.pending > 0
+        actions = np.array(actions, dtype=np.int64)  # a copy: the caller's array keeps the agent's actions
+        actions[forced] = self.serve[len(self.serve) - self.pending[forced]]
+        self.pending[forced] -= 1
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        lost_life = info["lives"] < self.lives  # (a game over restarted at once, SAME_STEP, shows full lives)
+        game_over = terminated | truncated
+        if self.life_loss_info:  # there a termination with fewer lives is a lost life, the game going on
+            game_over &= ~(terminated & lost_life)
+        self.pending[lost_life & ~game_over] = len(self.serve)
+        self.pending[game_over] = 0
+        self.lives = np.array(info["lives"])
+        info["forced_action"] = forced
+        return obs, reward, terminated, truncated, info
+
+
 def make_vector_env(env_id, num_envs, training=True, env_threads=0, **overrides):
-    """num_envs games on ale-py's C++ threads, preprocessed there, with raw (unclipped) rewards.
+    """num_envs games on ale-py's C++ threads, preprocessed there, with raw (unclipped) rewards,
+    FIRE pressed after a lost life (FireAfterLostLife).
 
     training=True: a lost life is a termination while the game goes on (life_loss_info), and
     SAME_STEP autoreset: the step that ends a game returns the next game's first observation, with
@@ -146,13 +202,14 @@ def make_vector_env(env_id, num_envs, training=True, env_threads=0, **overrides)
         use_fire_reset=True, img_height=FRAME_SIZE, img_width=FRAME_SIZE, grayscale=True, stack_num=FRAME_STACK,
         reward_clipping=False, episodic_life=False, life_loss_info=training,
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP if training else gym.vector.AutoresetMode.NEXT_STEP)
-    return AtariVectorEnv(num_envs=num_envs, **dict(settings, **overrides))
+    return FireAfterLostLife(AtariVectorEnv(num_envs=num_envs, **dict(settings, **overrides)), life_loss_info=training)
 
 
 class AtariGame(gym.Env):
-    """One whole game on the same C++ preprocessing as training (a one-env AtariVectorEnv): for
-    evaluation, the replay and `enjoy`. With render_mode="rgb_array", a second one-env vector env
-    plays the same game in colour at full size (same seed, same actions) to supply render()."""
+    """One whole game on the same C++ preprocessing as training (a one-env AtariVectorEnv, FIRE
+    after a lost life included): for evaluation, the replay and `enjoy`. With render_mode="rgb_array",
+    a second one-env vector env plays the same game in colour at full size (same seed, same actions)
+    to supply render()."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60 / FRAME_SKIP}
 
@@ -294,6 +351,15 @@ def compute_gae(rewards, values, episode_continues, truncation_values, gamma, ga
     return advantages, advantages + values
 
 
+def minibatches_of_decisions(forced, num_minibatches, device="cpu"):
+    """One epoch's minibatches: the flat rollout indices (step * num_envs + env) of the agent's own
+    decisions, shuffled and split into num_minibatches of equal size +/- 1. ``forced`` (steps, envs)
+    marks the steps FireAfterLostLife took instead of the agent; without any, this is CleanRL's
+    randperm(batch_size).split(minibatch_size)."""
+    decisions = torch.from_numpy(np.flatnonzero(~forced.reshape(-1))).to(device)
+    return decisions[torch.randperm(len(decisions), device=device)].tensor_split(num_minibatches)
+
+
 def deterministic_policy(agent, device="cpu"):
     """obs -> action: what evaluation, the replay and `enjoy` run."""
     @torch.inference_mode()
@@ -318,7 +384,6 @@ def main():
     probe_env.close()
     run = hub_utils.start_run(args, __file__)
     batch_size = args.num_envs * args.num_steps
-    minibatch_size = batch_size // args.num_minibatches
     num_iterations = args.total_timesteps // batch_size
 
     torch.manual_seed(args.seed)  # drives initialization, action sampling and minibatch shuffling
@@ -342,6 +407,7 @@ def main():
     truncation_values = torch.zeros((args.num_steps, args.num_envs), device=device)
     rewards = np.zeros((args.num_steps, args.num_envs), dtype=np.float32)
     episode_continues = np.zeros((args.num_steps, args.num_envs), dtype=np.float32)
+    forced = np.zeros((args.num_steps, args.num_envs), dtype=bool)  # FIRE after a lost life: not the agent's
 
     start_iteration, global_step, games = 1, 0, 0
     checkpoint_path = run.dir / "checkpoint.pt"
@@ -388,6 +454,7 @@ def main():
 
             rewards[step] = np.sign(raw_reward)  # training's rewards are clipped to {-1, 0, 1}
             episode_continues[step] = ~done  # a lost life ends the agent's episode (episodic life)
+            forced[step] = infos["forced_action"]  # the env replaced the agent's action (FireAfterLostLife)
             if truncated.any():  # bootstrap a time limit from V(final observation)
                 with torch.inference_mode():
                     final_obs = torch.from_numpy(infos["final_obs"][truncated]).to(device)
@@ -407,13 +474,16 @@ def main():
                                           torch.from_numpy(episode_continues).to(device), truncation_values,
                                           args.gamma, args.gae_lambda)
 
-        # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches.
+        # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches of the agent's own
+        # decisions. The FIRE steps after a lost life are left out: in the classic wrappers they are part
+        # of the reset, never seen by the learner (GAE stops at the lost life before them, so no kept
+        # step's advantage depends on them; like FireResetEnv's, their rewards are not learned from).
         b_obs = obs.reshape((-1, FRAME_STACK, FRAME_SIZE, FRAME_SIZE))
         b_actions, b_log_probs, b_advantages = actions.reshape(-1), log_probs.reshape(-1), advantages.reshape(-1)
         b_returns, b_values = returns.reshape(-1), values[:-1].reshape(-1)
         clip_fractions = []
         for _ in range(args.update_epochs):
-            for minibatch in torch.randperm(batch_size, device=device).split(minibatch_size):
+            for minibatch in minibatches_of_decisions(forced, args.num_minibatches, device):
                 new_log_prob, entropy, new_value = agent.evaluate_actions(b_obs[minibatch], b_actions[minibatch])
                 log_ratio = new_log_prob - b_log_probs[minibatch]
                 ratio = log_ratio.exp()
@@ -432,7 +502,8 @@ def main():
                 mb_returns, mb_values = b_returns[minibatch], b_values[minibatch]
                 if args.clip_vloss:
                     clipped_value = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
-                    value_loss = 0.5 * torch.max((new_value - mb_returns) ** 2, (clipped_value - mb_returns) ** 2).mean()
+                    value_loss = 0.5 * torch.max((new_value - mb_returns) ** 2,
+                                                 (clipped_value - mb_returns) ** 2).mean()
                 else:
                     value_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
                 entropy_loss = entropy.mean()
@@ -446,9 +517,10 @@ def main():
                 break
 
         explained_variance = 1 - (b_returns - b_values).var() / b_returns.var()
-        losses = {"losses/value_loss": value_loss, "losses/policy_loss": policy_loss, "losses/entropy": entropy_loss,
-                  "losses/old_approx_kl": old_approx_kl, "losses/approx_kl": approx_kl,
-                  "losses/clipfrac": torch.stack(clip_fractions).mean(), "losses/explained_variance": explained_variance}
+        losses = {"losses/value_loss": value_loss, "losses/policy_loss": policy_loss,
+                  "losses/entropy": entropy_loss, "losses/old_approx_kl": old_approx_kl,
+                  "losses/approx_kl": approx_kl, "losses/clipfrac": torch.stack(clip_fractions).mean(),
+                  "losses/explained_variance": explained_variance}
         values_on_host = torch.stack([value.detach() for value in losses.values()]).tolist()  # one copy per update
         scalars = [("charts/learning_rate", optimizer.param_groups[0]["lr"]), *zip(losses, values_on_host)]
         timers["update_s"] += time.perf_counter() - tick

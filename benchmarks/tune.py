@@ -137,10 +137,28 @@ def make_trainable(args):
     return trainable
 
 
+def print_trial(trial) -> None:
+    """One line per trial as it ends: its flags and how far it got (Tune's own table stays off)."""
+    metrics = trial.last_result or {}
+    outcome = (f"eval result {metrics['eval_result']:.2f}" if "eval_result" in metrics else
+               f"stopped at step {metrics.get('global_step')}" if trial.status == "TERMINATED" else trial.status)
+    flags = " ".join(f"--{name} {value:.4g}" if isinstance(value, float) else f"--{name} {value}"
+                     for name, value in trial.config.items())
+    print(f"trial {trial.trial_id}: last 10 episodes {metrics.get('episodic_return', float('nan')):.2f}, "
+          f"{outcome}: {flags}", flush=True)
+
+
 def main(argv=None):
     args = parse_args(argv)
     import ray
     from ray import tune
+
+    class PrintTrials(tune.Callback):
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            print_trial(trial)
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            print_trial(trial)
     from ray.tune.schedulers import ASHAScheduler
     from ray.tune.search.optuna import OptunaSearch
 
@@ -157,7 +175,7 @@ def main(argv=None):
             search_alg=OptunaSearch(seed=args.seed),
             scheduler=ASHAScheduler(time_attr="global_step", max_t=args.total_timesteps,
                                     grace_period=args.grace_steps, reduction_factor=3)),
-        run_config=tune.RunConfig(name="tune", storage_path=str(args.out), verbose=0))
+        run_config=tune.RunConfig(name="tune", storage_path=str(args.out), verbose=0, callbacks=[PrintTrials()]))
     grid = tuner.fit()
     ray.shutdown()
 

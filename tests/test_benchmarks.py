@@ -170,6 +170,7 @@ def test_tuner_searches_on_a_ray_cluster_and_prints_a_runnable_best_command(tmp_
     best = json.loads((out / "best.json").read_text())
     assert 1e-4 <= best["config"]["learning-rate"] <= 1e-3 and best["config"]["update-epochs"] in (2, 4)
     assert best["command"] in result.stdout
+    assert result.stdout.count("trial ") == 2 and "last 10 episodes" in result.stdout  # a line per trial
     trials = [line for line in (out / "trials.md").read_text().splitlines()[2:] if line.startswith("|")]
     assert len(trials) == 2 and sum("best" in line for line in trials) == 1
 

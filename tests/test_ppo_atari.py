@@ -1,11 +1,13 @@
 """algorithms/ppo_atari.py: ale-py's C++ vector env (ids, shapes, whole-game statistics under
-episodic life, evaluation frames equal to training's), GAE at lost lives, smoke run, enjoy,
-interrupt and resume, errors."""
+episodic life, FIRE after a lost life, evaluation frames equal to training's), GAE at lost lives,
+the update without the forced FIRE steps, smoke run, enjoy, interrupt and resume, errors."""
 
 import json
 import shutil
 import signal
+from types import SimpleNamespace
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -16,9 +18,9 @@ import hub_utils
 from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 ppo_atari = hub_utils.load_algorithm("ppo_atari.py")
-# Pong: an untrained policy loses a whole game in ~760 steps (an untrained Breakout agent may never
-# press FIRE after a lost life and then plays until the 108,000-frame limit).
-TINY = ["--env-id", "PongNoFrameskip-v4", "--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2",
+# Breakout: the stochastic policy loses several lives in a rollout (FIRE steps forced in training), and
+# the untrained greedy policy's games end in a few hundred steps, served again after each lost life.
+TINY = ["--env-id", "BreakoutNoFrameskip-v4", "--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2",
         "--update-epochs", "1", "--env-threads", "1", "--eval-episodes", "1"]
 
 
@@ -64,34 +66,116 @@ def test_game_statistics_count_whole_games_with_the_unclipped_score():
 
 def test_a_real_game_life_losses_terminate_training_episodes_and_evaluation_sees_the_same_frames():
     """One Breakout game, the same seed and actions in the training env and the evaluation env:
-    training terminates at each of the 5 lost lives, the statistics record one game with the
-    evaluation's real score, and every observation is identical."""
+    training terminates at each of the 5 lost lives, both replace the same actions by FIRE after
+    them, the statistics record one game with the evaluation's real score, and every observation
+    is identical."""
     training = ppo_atari.make_vector_env("BreakoutNoFrameskip-v4", 1, env_threads=1)
     evaluation = ppo_atari.make_env(hub_utils.argparse.Namespace(env_id="BreakoutNoFrameskip-v4"))
     obs, info = training.reset(seed=3)
     eval_obs, _ = evaluation.reset(seed=3)
     stats = ppo_atari.GameStatistics(1)
     stats.start(info["lives"])
-    rng, terminations, eval_return, steps = np.random.default_rng(3), 0, 0.0, 0
+    rng, terminations, forced, eval_return, steps = np.random.default_rng(3), 0, 0, 0.0, 0
     while True:
         np.testing.assert_array_equal(obs[0], eval_obs)
         action = int(rng.integers(4))
         obs, reward, terminated, truncated, info = training.step(np.array([action]))
-        eval_obs, eval_reward, eval_terminated, eval_truncated, _ = evaluation.step(action)
+        eval_obs, eval_reward, eval_terminated, eval_truncated, eval_info = evaluation.step(action)
         assert reward[0] == eval_reward  # raw rewards: training clips them itself
+        assert info["forced_action"][0] == eval_info["forced_action"]
         eval_return += eval_reward
         steps += 1
         terminations += int(terminated[0])
+        forced += int(info["forced_action"][0])
         finished, scores, lengths = stats.update(reward, terminated, truncated, info["lives"])
         if eval_terminated:
             break
         assert finished.size == 0
     assert terminations == 5 and not truncated[0] and not eval_truncated  # 4 lost lives, then the game over
+    assert forced == 4 * 2  # FIRE and action 2 after each lost life, none after the game over
     np.testing.assert_array_equal(info["final_obs"][0], eval_obs)  # SAME_STEP: the last frame is in info
     assert finished.tolist() == [0] and scores[0] == eval_return and lengths[0] == steps
     assert info["lives"][0] == 5  # the next game has already started
     training.close()
     evaluation.close()
+
+
+class ScriptedGame(gym.vector.VectorEnv):
+    """A one-game stand-in for AtariVectorEnv: Breakout's action set, scripted (lives, terminated)
+    per step; records the actions it is given."""
+
+    def __init__(self, script, action_set=("NOOP", "FIRE", "RIGHT", "LEFT")):
+        from ale_py import Action
+
+        self.num_envs, self.script, self.taken = 1, iter(script), []
+        self.ale = SimpleNamespace(get_action_set=lambda: [getattr(Action, name) for name in action_set])
+
+    def reset(self, *, seed=None, options=None):
+        return np.zeros(1), {"lives": np.array([3])}
+
+    def step(self, actions):
+        self.taken.append(int(actions[0]))
+        lives, terminated = next(self.script)
+        return np.zeros(1), np.zeros(1), np.array([terminated]), np.array([False]), {"lives": np.array([lives])}
+
+
+@pytest.mark.parametrize("life_loss_info", [True, False])
+def test_a_lost_life_is_followed_by_fire_then_action_2_like_fire_reset_env(life_loss_info):
+    # lives 3 -> 2 at the first step (a termination only with life_loss_info), the game going on; with
+    # life_loss_info the game over restarts at once (SAME_STEP: full lives), else it shows 0 lives
+    game_over = (3, True) if life_loss_info else (0, True)
+    script = [(2, life_loss_info), (2, False), (2, False), (2, False), game_over, (3, False)]
+    game = ppo_atari.FireAfterLostLife(ScriptedGame(script), life_loss_info=life_loss_info)
+    game.reset(seed=0)
+    agent_actions = [3, 3, 3, 0, 0, 3]
+    forced = [bool(game.step(np.array([action]))[4]["forced_action"][0]) for action in agent_actions]
+    assert game.env.taken == [3, 1, 2, 0, 0, 3]  # FIRE, RIGHT replace the agent's 3, 3; nothing after a game over
+    assert forced == [False, True, True, False, False, False]
+
+
+def test_fire_after_a_lost_life_only_in_games_whose_action_1_is_fire():
+    script = [(2, True), (2, False)]
+    for action_set, taken in [(("NOOP", "UP", "DOWN"), [0, 0]), (("NOOP", "FIRE"), [0, 0]),
+                              (("NOOP", "FIRE", "UP"), [0, 1])]:  # Freeway; too few actions; a FIRE game
+        game = ppo_atari.FireAfterLostLife(ScriptedGame(script, action_set), life_loss_info=True)
+        game.reset()
+        for _ in script:
+            game.step(np.zeros(1, dtype=np.int64))
+        assert game.env.taken == taken
+    for env_id, fires in [("BreakoutNoFrameskip-v4", True), ("PongNoFrameskip-v4", True),
+                          ("ALE/SpaceInvaders-v5", True), ("FreewayNoFrameskip-v4", False)]:
+        envs = ppo_atari.make_vector_env(env_id, 1, env_threads=1)
+        assert envs.serve.tolist() == ([1, 2] if fires else [])
+        envs.close()
+
+
+def test_a_greedy_policy_that_never_fires_plays_breakout_to_the_game_over():
+    """Issue #7: after a lost life Breakout waits for FIRE. Always NOOP (never FIRE): every game must
+    end by losing its 5 lives within a few hundred steps, in evaluation and in training, not wait
+    for the time limit (here shortened to 5,000 steps)."""
+    limit = 20_000  # frames = 5,000 agent steps
+    evaluation = hub_utils.evaluate(lambda observation: 0, ppo_atari.AtariGame("BreakoutNoFrameskip-v4",
+                                    max_num_frames_per_episode=limit), seeds=[1, 2, 3])
+    assert max(evaluation.lengths) < 1000, evaluation.lengths
+
+    envs = ppo_atari.make_vector_env("BreakoutNoFrameskip-v4", 2, env_threads=1, max_num_frames_per_episode=limit)
+    _, info = envs.reset(seed=1)
+    lives, lost_lives, games_over, forced = info["lives"], [set(), set()], [0, 0], [set(), set()]
+    for step in range(1000):
+        _, _, terminated, truncated, info = envs.step(np.zeros(2, dtype=np.int64))
+        assert not truncated.any()
+        for env in range(2):
+            if info["forced_action"][env]:
+                forced[env].add(step)
+            if terminated[env] and info["lives"][env] < lives[env]:
+                lost_lives[env].add(step)
+            elif terminated[env]:  # the game is over and has restarted (SAME_STEP)
+                games_over[env] += 1
+        lives = info["lives"]
+    envs.close()
+    assert min(games_over) >= 2
+    for env in range(2):  # the two steps after each lost life, no other, are the env's own
+        assert forced[env] == {lost + k for lost in lost_lives[env] for k in (1, 2)} - {1000, 1001}
 
 
 def test_time_limits_are_truncations_with_the_final_observation():
@@ -117,6 +201,19 @@ def test_gae_stops_at_a_lost_life_and_bootstraps_a_time_limit():
     torch.testing.assert_close(returns, advantages + values[:-1])
 
 
+def test_the_update_leaves_out_the_forced_fire_steps():
+    forced = np.zeros((4, 3), dtype=bool)
+    forced[1, 0] = forced[2, 0] = True  # env 0 lost a life at step 0: FIRE at step 1, action 2 at step 2
+    torch.manual_seed(0)
+    minibatches = ppo_atari.minibatches_of_decisions(forced, 4)
+    assert sorted(torch.cat(minibatches).tolist()) == [0, 1, 2, 4, 5, 7, 8, 9, 10, 11]  # step * 3 + env
+    assert sorted(len(minibatch) for minibatch in minibatches) == [2, 2, 3, 3]
+    torch.manual_seed(0)  # without forced steps: CleanRL's minibatches, from the same random numbers
+    minibatches = ppo_atari.minibatches_of_decisions(np.zeros((4, 3), dtype=bool), 4)
+    torch.manual_seed(0)
+    assert all(torch.equal(ours, cleanrls) for ours, cleanrls in zip(minibatches, torch.randperm(12).split(3)))
+
+
 def test_rendered_replay_follows_the_same_game():
     game = ppo_atari.make_env(hub_utils.argparse.Namespace(env_id="ALE/Pong-v5"), render_mode="rgb_array")
     game.reset(seed=7)
@@ -135,7 +232,7 @@ def test_rendered_replay_follows_the_same_game():
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("pong")
+    cwd = tmp_path_factory.mktemp("breakout")
     process = run_cli(["algorithms/ppo_atari.py", "--total-timesteps", "256", *TINY], cwd)
     assert process.returncode == 0, process.stderr
     return cwd, only_run_dir(cwd), process
@@ -147,13 +244,13 @@ def test_smoke_run_writes_the_hub_repository(smoke_run):
     assert {"args.json", "results.json", "model.safetensors", "README.md", "ppo_atari.py", "replay.mp4"} <= names
     assert "checkpoint.pt" not in names
     results = json.loads((run_dir / "results.json").read_text())
-    assert results["script"] == "ppo_atari.py" and results["dataset_id"] == "PongNoFrameskip-v4"
-    assert results["video_fps"] == 15 and -21 <= results["mean_reward"] <= 21
+    assert results["script"] == "ppo_atari.py" and results["dataset_id"] == "BreakoutNoFrameskip-v4"
+    assert results["video_fps"] == 15 and 0 <= results["mean_reward"] <= 864
     training = results["training"]
     assert training["env_steps"] == 256 and training["frames"] == 1024 and training["device"] == "cpu"
     assert {"env_s", "inference_s", "update_s"} <= set(training)
     weights = load_file(run_dir / "model.safetensors")
-    assert weights["network.0.weight"].shape == (32, 4, 8, 8) and weights["actor.weight"].shape == (6, 512)
+    assert weights["network.0.weight"].shape == (32, 4, 8, 8) and weights["actor.weight"].shape == (4, 512)
     scalars = set(EventAccumulator(str(run_dir)).Reload().Tags()["scalars"])
     assert {"charts/SPS", "charts/learning_rate", "losses/approx_kl", "losses/clipfrac", "losses/value_loss",
             "losses/explained_variance"} <= scalars
