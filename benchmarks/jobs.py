@@ -39,15 +39,24 @@ def training_command(algo: str, env_id: str, seed: int, flags: list[str]) -> lis
     return [f"algorithms/{algo}.py", "--env-id", env_id, "--seed", str(seed), *flags]
 
 
-def read_curve(run_dir: Path) -> list[list[float]]:
-    """[[global_step, episodic_return], ...] from the run's TensorBoard event files."""
+def curve_reader(run_dir: Path) -> Callable[[], list[list[float]]]:
+    """A function that returns the run's [[global_step, episodic_return], ...] so far, from its
+    TensorBoard event files; each call reads only what was written since the last one."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every point
-    events.Reload()
-    if CURVE_TAG not in events.Tags()["scalars"]:
-        return []
-    return [[event.step, event.value] for event in events.Scalars(CURVE_TAG)]
+
+    def read() -> list[list[float]]:
+        events.Reload()
+        if CURVE_TAG not in events.Tags()["scalars"]:
+            return []
+        return [[event.step, event.value] for event in events.Scalars(CURVE_TAG)]
+
+    return read
+
+
+def read_curve(run_dir: Path) -> list[list[float]]:
+    return curve_reader(run_dir)()
 
 
 def downsample(curve: list[list[float]], points: int = CURVE_POINTS) -> list[list[float]]:
@@ -100,15 +109,17 @@ def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: P
         process = subprocess.Popen([sys.executable, str(REPO / command[0]), *command[1:]], cwd=workdir,
                                    stdout=log, stderr=subprocess.STDOUT, env=environment)
         try:
-            episodes_seen = 0
+            episodes_seen, read = 0, None
             while process.poll() is None:
                 time.sleep(poll_s)
-                run_dir = find_run_dir(workdir)
-                if on_curve is not None and run_dir is not None:
-                    curve = read_curve(run_dir)
-                    if len(curve) > episodes_seen:
-                        episodes_seen = len(curve)
-                        on_curve(curve)
+                if on_curve is None:
+                    continue
+                if read is None and (run_dir := find_run_dir(workdir)) is not None:
+                    read = curve_reader(run_dir)
+                curve = read() if read is not None else []
+                if len(curve) > episodes_seen:
+                    episodes_seen = len(curve)
+                    on_curve(curve)
         finally:
             if process.poll() is None:
                 process.kill()

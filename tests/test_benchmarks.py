@@ -85,6 +85,22 @@ def test_curves_are_read_from_tensorboard_and_averaged_into_bins(tmp_path):
     assert jobs.downsample(curve[:3], points=4) == curve[:3]
 
 
+def test_a_curve_reader_follows_a_run_while_it_writes(tmp_path):
+    """What the tuner reports to ASHA: the episodes logged so far, read again as the run goes on."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path))
+    read = jobs.curve_reader(tmp_path)
+    assert read() == []
+    writer.add_scalar(jobs.CURVE_TAG, -5.0, 100)
+    writer.flush()
+    assert read() == [[100, -5.0]]
+    writer.add_scalar(jobs.CURVE_TAG, 7.0, 200)
+    writer.add_scalar("charts/SPS", 1000.0, 200)  # other scalars are not the curve
+    writer.close()
+    assert read() == [[100, -5.0], [200, 7.0]]
+
+
 def run_benchmark(args, cwd):
     return subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), *args], cwd=cwd, env=cli_env(),
                           capture_output=True, text=True, timeout=300)
