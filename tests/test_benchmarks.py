@@ -19,6 +19,7 @@ import report  # noqa: E402
 TINY_PPO = ["--total-timesteps", "512", "--num-envs", "2", "--num-steps", "64", "--eval-episodes", "2",
             "--no-capture-video"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NO_RAY_TELEMETRY = {"RAY_USAGE_STATS_ENABLED": "0"}  # CI has no network beyond package registries
 
 
 def fake_record(env_id, seed, result=None, mean=None, error=None, steps=1000, wall=60.0, sps=500):
@@ -102,8 +103,8 @@ def test_a_curve_reader_follows_a_run_while_it_writes(tmp_path):
 
 
 def run_benchmark(args, cwd):
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), *args], cwd=cwd, env=cli_env(),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), *args], cwd=cwd,
+                          env=cli_env(NO_RAY_TELEMETRY), capture_output=True, text=True, timeout=300)
 
 
 def test_runner_on_local_ray_reports_failures_skips_finished_runs_and_imports(tmp_path):
@@ -161,7 +162,7 @@ def ray_cluster():
     """An existing Ray cluster for --address, with token authentication as `ray start` sets up:
     a process that started a one-node cluster and holds it until the test ends. (`ray stop`
     would also stop every other Ray instance on the machine.)"""
-    env = cli_env({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)})
+    env = cli_env({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16), **NO_RAY_TELEMETRY})
     head = subprocess.Popen(
         [sys.executable, "-c", "import sys, ray; context = ray.init(num_cpus=2, include_dashboard=False); "
                                "print(context.address_info['gcs_address'], flush=True); sys.stdin.read()"],
