@@ -14,7 +14,12 @@ log-std. Per-environment defaults sit in ENV_DEFAULTS below; any flag overrides 
 
 import argparse
 import math
+import os
 import time
+
+# numpy's BLAS, which runs the rollout's small matrix products (see NumpyAgent), on one thread like torch
+# (main() sets it): more threads only wait on each other. Read when numpy loads; a user's setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import gymnasium as gym
 import numpy as np
@@ -149,49 +154,80 @@ class Agent(nn.Module):
             self.actor_logstd = nn.Parameter(torch.zeros(1, action_size))  # state-independent log-std
         self.obs_rms = RunningMeanStd(observation_space.shape) if normalize_observation else None
 
-    def normalize(self, obs):
-        """(obs - mean) / std, clipped to [-10, 10], with the running statistics; identity if off."""
-        if self.obs_rms is None:
-            return obs
-        return ((obs - self.obs_rms.mean) / torch.sqrt(self.obs_rms.var + 1e-8)).clamp(-10, 10).float()
-
-    def get_value(self, obs):
-        return self.critic(obs).squeeze(-1)
-
     # The policy's maths is written out rather than through torch.distributions, whose bookkeeping
     # costs more than these small networks on a CPU.
-    def sample_action(self, obs):
-        """For rollouts: a ~ pi(.|s), with log pi(a|s) and V(s)."""
-        if self.continuous:  # Gaussian: a = mean + std * noise
-            mean, log_std = self.actor(obs), self.actor_logstd.expand(obs.shape[0], -1)
-            action = mean + log_std.exp() * torch.randn_like(mean)
-            log_prob = self.gaussian_log_prob(action, mean, log_std)
-        else:  # categorical over the actor's logits
-            log_pi = self.actor(obs).log_softmax(-1)
-            action = torch.multinomial(log_pi.exp(), 1)
-            log_prob = log_pi.gather(-1, action).squeeze(-1)
-            action = action.squeeze(-1)
-        return action, log_prob, self.get_value(obs)
-
     def evaluate_actions(self, obs, action):
         """For updates: log pi(a|s) of the stored actions under the current policy, H(pi(.|s)), V(s)."""
         if self.continuous:  # independent dimensions: log-probs and entropies add up
             mean, log_std = self.actor(obs), self.actor_logstd.expand(obs.shape[0], -1)
-            log_prob = self.gaussian_log_prob(action, mean, log_std)
+            log_prob = (-0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
             entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
         else:
             log_pi = self.actor(obs).log_softmax(-1)
-            log_prob = log_pi.gather(-1, action.long().unsqueeze(-1)).squeeze(-1)
+            log_prob = log_pi.gather(-1, action.unsqueeze(-1)).squeeze(-1)
             entropy = -(log_pi.exp() * log_pi).sum(-1)
-        return log_prob, entropy, self.get_value(obs)
+        return log_prob, entropy, self.critic(obs).squeeze(-1)
+
+
+class NumpyAgent:
+    """The Agent's forward pass in numpy, for rollouts and evaluation; the update (autograd) runs in torch.
+
+    Rollouts call the networks at every step on a handful of observations, where torch's per-call
+    overhead (several microseconds an op) outweighs the arithmetic; numpy's is a fraction of it. On a
+    CPU the arrays are views of the Agent's tensors (no copies, always the current values); from a GPU
+    they are copies, so main() takes a new NumpyAgent for each rollout, during which the policy is
+    fixed. The observation statistics, which change at every step, always stay on the CPU (see main).
+    """
+
+    def __init__(self, agent):
+        def array(tensor):
+            return tensor.detach().cpu().numpy()
+
+        def layers(mlp):
+            return [(array(layer.weight), array(layer.bias)) for layer in mlp if isinstance(layer, nn.Linear)]
+
+        self.continuous = agent.continuous
+        self.actor, self.critic = layers(agent.actor), layers(agent.critic)
+        self.actor_logstd = array(agent.actor_logstd) if agent.continuous else None
+        self.obs_rms = None if agent.obs_rms is None else (array(agent.obs_rms.mean), array(agent.obs_rms.var))
+
+    def normalize(self, obs):
+        """(obs - mean) / std, clipped to [-10, 10], with the running statistics; identity if off."""
+        obs = np.asarray(obs, dtype=np.float32)
+        if self.obs_rms is None:
+            return obs
+        mean, var = self.obs_rms
+        return np.clip((obs - mean) / np.sqrt(var + 1e-8), -10, 10).astype(np.float32)
 
     @staticmethod
-    def gaussian_log_prob(action, mean, log_std):
-        return (-0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+    def mlp(layers, x):
+        for weight, bias in layers[:-1]:
+            x = np.tanh(x @ weight.T + bias)
+        weight, bias = layers[-1]
+        return x @ weight.T + bias
 
-    def act(self, obs):
+    def value(self, obs):
+        """V(s) for a batch of normalized observations."""
+        return self.mlp(self.critic, obs)[:, 0]
+
+    def sample_action(self, obs, rng):
+        """For rollouts: a ~ pi(.|s) for a batch of normalized observations, with log pi(a|s) and V(s)."""
+        if self.continuous:  # Gaussian: a = mean + std * noise, so log pi(a|s) needs only the noise
+            mean, log_std = self.mlp(self.actor, obs), self.actor_logstd
+            noise = rng.standard_normal(mean.shape, dtype=np.float32)
+            action = mean + np.exp(log_std) * noise
+            log_prob = (-0.5 * noise**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        else:  # categorical; Gumbel-max trick: argmax_a (log pi(a|s) + Gumbel noise) is a sample of pi(.|s)
+            logits = self.mlp(self.actor, obs)
+            logits = logits - logits.max(-1, keepdims=True)
+            log_pi = logits - np.log(np.exp(logits).sum(-1, keepdims=True))  # log-softmax
+            action = (log_pi + rng.gumbel(size=log_pi.shape)).argmax(-1)
+            log_prob = log_pi[np.arange(len(action)), action]
+        return action, log_prob, self.value(obs)
+
+    def mode(self, obs):
         """The deterministic action evaluated and published: the mode of the policy."""
-        return self.actor(obs) if self.continuous else self.actor(obs).argmax(-1)
+        return self.mlp(self.actor, obs) if self.continuous else self.mlp(self.actor, obs).argmax(-1)
 
 
 def compute_gae(rewards, values, episode_continues, truncation_values, gamma, gae_lambda):
@@ -207,11 +243,11 @@ def compute_gae(rewards, values, episode_continues, truncation_values, gamma, ga
     """
     next_values = values[1:] * episode_continues + truncation_values
     values = values[:-1]
+    deltas = rewards + gamma * next_values - values  # every step's delta at once; the sum is sequential
     advantages = torch.zeros_like(rewards)
     next_advantage = torch.zeros_like(rewards[0])
     for t in reversed(range(rewards.shape[0])):
-        delta = rewards[t] + gamma * next_values[t] - values[t]
-        next_advantage = delta + gamma * gae_lambda * episode_continues[t] * next_advantage
+        next_advantage = deltas[t] + gamma * gae_lambda * episode_continues[t] * next_advantage
         advantages[t] = next_advantage
     return advantages, advantages + values
 
@@ -234,10 +270,10 @@ def build_agent(args, env):
 
 def deterministic_policy(agent, action_space):
     """obs -> action with frozen statistics: what evaluation, the replay and `enjoy` run."""
+    numpy_agent = NumpyAgent(agent)
+
     def policy(observation):
-        with torch.inference_mode():
-            obs = agent.normalize(torch.as_tensor(observation, dtype=torch.float32).unsqueeze(0))
-            action = agent.act(obs)[0].cpu().numpy()
+        action = numpy_agent.mode(numpy_agent.normalize(observation)[None])[0]
         return np.clip(action, action_space.low, action_space.high) if agent.continuous else int(action)
     return policy
 
@@ -258,7 +294,8 @@ def main():
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = args.total_timesteps // batch_size
 
-    torch.manual_seed(args.seed)  # drives initialization, action sampling and minibatch shuffling
+    torch.manual_seed(args.seed)  # drives initialization and minibatch shuffling
+    rng = np.random.default_rng(args.seed)  # drives action sampling
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     if device.type == "cpu":
@@ -270,18 +307,20 @@ def main():
         action_low, action_high = probe_env.action_space.low, probe_env.action_space.high
 
     agent = build_agent(args, probe_env).to(device)
-    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=True)
+    if agent.obs_rms is not None:
+        agent.obs_rms.cpu()  # the statistics are updated and used by the rollout, which runs on the CPU
+    parameters = list(agent.parameters())  # a list, not the generator, which walks the modules at each call
+    optimizer = torch.optim.Adam(parameters, lr=args.learning_rate, eps=1e-5, fused=True)
     return_rms = RunningMeanStd()  # for reward scaling: std of the discounted return
     discounted_return = np.zeros(args.num_envs)
 
-    # Rollout storage. values has one extra row: V of the observation after the last step.
-    obs = torch.zeros((args.num_steps, args.num_envs) + probe_env.observation_space.shape, device=device)
-    actions = torch.zeros((args.num_steps, args.num_envs) + probe_env.action_space.shape, device=device)
-    log_probs = torch.zeros((args.num_steps, args.num_envs), device=device)
-    rewards = torch.zeros((args.num_steps, args.num_envs), device=device)
-    episode_continues = torch.zeros((args.num_steps, args.num_envs), device=device)
-    truncation_values = torch.zeros((args.num_steps, args.num_envs), device=device)
-    values = torch.zeros((args.num_steps + 1, args.num_envs), device=device)
+    # Rollout storage, in numpy until the update. values has one extra row: V of the observation after the last step.
+    obs = np.zeros((args.num_steps, args.num_envs) + probe_env.observation_space.shape, dtype=np.float32)
+    actions = np.zeros((args.num_steps, args.num_envs) + probe_env.action_space.shape,
+                       dtype=np.float32 if continuous else np.int64)
+    log_probs, rewards, episode_continues, truncation_values = (
+        np.zeros((args.num_steps, args.num_envs), dtype=np.float32) for _ in range(4))
+    values = np.zeros((args.num_steps + 1, args.num_envs), dtype=np.float32)
 
     start_iteration, global_step = 1, 0
     checkpoint_path = run.dir / "checkpoint.pt"
@@ -292,8 +331,12 @@ def main():
         return_rms.load_state_dict(checkpoint["return_rms"])
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"])
+        rng.bit_generator.state = checkpoint["rng"]
     # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped
     next_obs, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
+
+    def from_numpy(array):  # the rollout's arrays as tensors on the device (on a CPU: the same memory, no copy)
+        return torch.from_numpy(array).to(device)
 
     progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
@@ -301,25 +344,22 @@ def main():
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations
             torch.save(dict(agent=agent.state_dict(), optimizer=optimizer.state_dict(),
                             return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                            torch_rng=torch.get_rng_state()), checkpoint_path)
+                            torch_rng=torch.get_rng_state(), rng=rng.bit_generator.state), checkpoint_path)
             progress.close()
             run.exit_interrupted()
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
             optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
 
         # 1. Collect a rollout with the current policy.
-        truncation_values.zero_()
+        policy = NumpyAgent(agent)
+        truncation_values.fill(0.0)
         for step in range(args.num_steps):
-            with torch.inference_mode():
-                observation = torch.as_tensor(next_obs, dtype=torch.float32, device=device)
-                if agent.obs_rms is not None:
-                    agent.obs_rms.update(observation)
-                obs[step] = agent.normalize(observation)
-                action, log_probs[step], values[step] = agent.sample_action(obs[step])
-            actions[step] = action
-            env_action = action.cpu().numpy()
+            if agent.obs_rms is not None:
+                agent.obs_rms.update(next_obs)
+            obs[step] = policy.normalize(next_obs)
+            actions[step], log_probs[step], values[step] = policy.sample_action(obs[step], rng)
             next_obs, reward, terminated, truncated, infos = envs.step(
-                np.clip(env_action, action_low, action_high) if continuous else env_action)
+                np.clip(actions[step], action_low, action_high) if continuous else actions[step])
             global_step += args.num_envs
             done = terminated | truncated
             truncated = truncated & ~terminated  # TimeLimit also truncates a terminal last step: that one is final
@@ -329,60 +369,64 @@ def main():
                 return_rms.update(discounted_return)
                 reward = np.clip(reward / np.sqrt(return_rms.var.item() + 1e-8), -10, 10)
                 discounted_return[done] = 0.0
-            rewards[step] = torch.as_tensor(reward, device=device)
-            episode_continues[step] = torch.as_tensor(~done, device=device)
+            rewards[step] = reward
+            episode_continues[step] = ~done
             if truncated.any():  # bootstrap a time limit from V(final observation)
-                with torch.inference_mode():
-                    final_obs = torch.as_tensor(np.stack(infos["final_obs"][truncated]), dtype=torch.float32,
-                                                device=device)
-                    truncated_envs = torch.as_tensor(truncated, device=device)
-                    truncation_values[step, truncated_envs] = agent.get_value(agent.normalize(final_obs))
+                final_obs = np.stack(infos["final_obs"][truncated])
+                truncation_values[step, truncated] = policy.value(policy.normalize(final_obs))
             if "episode" in infos:
                 for finished in np.flatnonzero(infos["_episode"]):
                     run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][finished], global_step)
                     run.writer.add_scalar("charts/episodic_length", infos["episode"]["l"][finished], global_step)
                     recent_return = float(infos["episode"]["r"][finished])
-        with torch.inference_mode():
-            values[-1] = agent.get_value(agent.normalize(torch.as_tensor(next_obs, dtype=torch.float32,
-                                                                          device=device)))
+        values[-1] = policy.value(policy.normalize(next_obs))
 
-        # 2. Advantages and value targets with GAE (bootstrapping truncated episodes).
-        advantages, returns = compute_gae(rewards, values, episode_continues, truncation_values,
-                                          args.gamma, args.gae_lambda)
+        # 2. Advantages and value targets with GAE (bootstrapping truncated episodes). Torch from here on.
+        advantages, returns = compute_gae(from_numpy(rewards), from_numpy(values), from_numpy(episode_continues),
+                                          from_numpy(truncation_values), args.gamma, args.gae_lambda)
 
         # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches.
-        b_obs = obs.reshape((-1,) + probe_env.observation_space.shape)
-        b_actions = actions.reshape((-1,) + probe_env.action_space.shape)
-        b_log_probs, b_advantages = log_probs.reshape(-1), advantages.reshape(-1)
-        b_returns, b_values = returns.reshape(-1), values[:-1].reshape(-1)
-        for _ in range(args.update_epochs):
-            for minibatch in torch.randperm(batch_size, device=device).split(minibatch_size):
-                new_log_prob, entropy, new_value = agent.evaluate_actions(b_obs[minibatch], b_actions[minibatch])
-                ratio = (new_log_prob - b_log_probs[minibatch]).exp()
-                mb_advantages = b_advantages[minibatch]
-                if args.norm_adv:
-                    mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+        b_obs, b_actions, b_log_probs, b_values = (from_numpy(array).flatten(0, 1)
+                                                   for array in (obs, actions, log_probs, values[:-1]))
+        b_advantages, b_returns = advantages.flatten(0, 1), returns.flatten(0, 1)
+        for epoch in range(1, args.update_epochs + 1):
+            # Shuffle once per epoch, then cut the shuffled batch into consecutive minibatches (views):
+            # one gather per tensor and epoch rather than one per minibatch.
+            shuffled = torch.randperm(batch_size, device=device)
+            minibatch_advantages = b_advantages[shuffled].view(args.num_minibatches, minibatch_size)
+            if args.norm_adv:  # A <- (A - mean) / std within each minibatch (all minibatches at once)
+                minibatch_advantages = ((minibatch_advantages - minibatch_advantages.mean(1, keepdim=True))
+                                        / (minibatch_advantages.std(1, keepdim=True) + 1e-8))
+            minibatches = zip(*(tensor[shuffled].split(minibatch_size)
+                                for tensor in (b_obs, b_actions, b_log_probs, b_returns, b_values)),
+                              minibatch_advantages)
+            for mb_obs, mb_actions, mb_log_probs, mb_returns, mb_values, mb_advantages in minibatches:
+                new_log_prob, entropy, new_value = agent.evaluate_actions(mb_obs, mb_actions)
+                ratio = (new_log_prob - mb_log_probs).exp()
 
                 # Policy loss: -min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A)
-                policy_loss = torch.max(-mb_advantages * ratio,
-                                        -mb_advantages * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
+                policy_loss = -torch.min(ratio * mb_advantages,
+                                         ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * mb_advantages).mean()
                 # Value loss: squared error to the GAE return, optionally clipped around the old value
-                mb_returns, mb_values = b_returns[minibatch], b_values[minibatch]
                 if args.clip_vloss:
                     clipped_value = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
-                    value_loss = 0.5 * torch.max((new_value - mb_returns) ** 2, (clipped_value - mb_returns) ** 2).mean()
+                    value_loss = 0.5 * torch.max((new_value - mb_returns) ** 2,
+                                                 (clipped_value - mb_returns) ** 2).mean()
                 else:
-                    value_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
+                    value_loss = 0.5 * nn.functional.mse_loss(new_value, mb_returns)
                 entropy_loss = entropy.mean()
                 loss = policy_loss - args.ent_coef * entropy_loss + args.vf_coef * value_loss
 
                 optimizer.zero_grad()
                 loss.backward()
-                nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+                nn.utils.clip_grad_norm_(parameters, args.max_grad_norm, foreach=True)
                 optimizer.step()
 
             # How far the policy moved over the whole batch: KL estimates (k1, and Schulman's k3)
-            # and the share of ratios outside the clip range. Above --target-kl, stop early.
+            # and the share of ratios outside the clip range. Above --target-kl, stop early; without
+            # it, only the last epoch's values are logged, so only they are computed.
+            if args.target_kl is None and epoch < args.update_epochs:
+                continue
             with torch.no_grad():
                 new_log_probs, _, _ = agent.evaluate_actions(b_obs, b_actions)
                 log_ratio = new_log_probs - b_log_probs

@@ -11,22 +11,26 @@ Flags after `--` go to both scripts unchanged. Runs alternate (ours, CleanRL, ou
 both see the same machine state; the table reports medians. Ours is run with --no-capture-video
 and one evaluation episode, and its SPS is read from results.json (training only); CleanRL's is
 the last `SPS:` line it prints. For PPO, the split of one training iteration into environment
-stepping, policy inference and the update is measured in-process with the script's code paths.
+stepping, policy inference, the rest of the rollout and the update is measured by running the
+script's main() in-process with those parts timed.
 """
 
 import argparse
+import contextlib
+import io
 import json
 import re
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import gymnasium as gym
-import torch
 
 import hub_utils
 
@@ -50,38 +54,65 @@ def raw_throughput(env_id, num_envs, steps=20_000):
     return len(actions) * num_envs / (time.perf_counter() - start)
 
 
-def time_split(args):
-    """Seconds per iteration spent stepping the envs, running the policy, and updating."""
-    torch.set_num_threads(1)
-    envs = ppo.make_vector_env(hub_utils.resolve_env_id(args.env_id, quiet=True), args.num_envs)
-    agent = ppo.build_agent(args, ppo.make_env(args))
-    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=True)
-    next_obs, _ = envs.reset(seed=0)
-    env_seconds = inference_seconds = 0.0
-    batch_obs, batch_actions = [], []
-    for _ in range(args.num_steps):
-        start = time.perf_counter()
-        with torch.inference_mode():
-            obs = torch.as_tensor(next_obs, dtype=torch.float32)
-            action, _, _ = agent.sample_action(obs)
-        inference_seconds += time.perf_counter() - start
-        batch_obs.append(obs)
-        batch_actions.append(action)
-        start = time.perf_counter()
-        next_obs, *_ = envs.step(action.numpy())
-        env_seconds += time.perf_counter() - start
-    b_obs, b_actions = torch.cat(batch_obs), torch.cat(batch_actions)
-    batch_size = len(b_obs)
-    start = time.perf_counter()
-    for _ in range(args.update_epochs):
-        for minibatch in torch.randperm(batch_size).split(batch_size // args.num_minibatches):
-            log_prob, entropy, value = agent.evaluate_actions(b_obs[minibatch], b_actions[minibatch])
-            loss = -log_prob.mean() - args.ent_coef * entropy.mean() + args.vf_coef * 0.5 * (value**2).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
-            optimizer.step()
-    return env_seconds, inference_seconds, time.perf_counter() - start
+def time_split(env_id, flags, min_steps=40_000):
+    """Seconds per iteration that ppo.py's own training loop spends stepping the environments, in
+    policy inference (NumpyAgent: normalization, sampling, values), in the rest of the rollout
+    (storage, bookkeeping, logging) and in the update (from GAE to the end of the iteration). main()
+    runs in-process with those calls timed; the first iteration (setup, warm-up) is left out, the
+    next ones, 3 or more to cover min_steps steps, are averaged."""
+    args = ppo.parse_args(["--env-id", env_id, *flags])
+    batch_size = args.num_envs * args.num_steps
+    iterations = max(3, -(-min_steps // batch_size))
+    seconds = {"environment": 0.0, "inference": 0.0}
+    marks = []  # (clock, seconds so far) where each update starts (compute_gae) and ends (progress.update)
+    timing = set()  # the parts being timed now: a call inside another (sample_action's value) counts once
+
+    def timed(function, part):
+        def wrapper(*args, **kwargs):
+            if part in timing:
+                return function(*args, **kwargs)
+            timing.add(part)
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                seconds[part] += time.perf_counter() - start
+                timing.discard(part)
+        return wrapper
+
+    def marked(function):
+        def wrapper(*args, **kwargs):
+            marks.append((time.perf_counter(), dict(seconds)))
+            return function(*args, **kwargs)
+        return wrapper
+
+    def make_vector_env(*args, **kwargs):
+        envs = original_make_vector_env(*args, **kwargs)
+        envs.step = timed(envs.step, "environment")
+        return envs
+
+    original_make_vector_env = ppo.make_vector_env
+    argv = ["ppo.py", "--env-id", env_id, "--total-timesteps", str((iterations + 1) * batch_size), "--no-capture-video",
+            "--eval-episodes", "1", *flags]
+    patches = [(ppo, "make_vector_env", make_vector_env), (ppo, "compute_gae", marked(ppo.compute_gae)),
+               (hub_utils.Progress, "update", marked(hub_utils.Progress.update)), (sys, "argv", argv)]
+    patches += [(ppo.NumpyAgent, name, timed(getattr(ppo.NumpyAgent, name), "inference"))
+                for name in ("normalize", "sample_action", "value")]
+    signal_handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    with contextlib.ExitStack() as stack:
+        for owner, name, replacement in patches:
+            stack.enter_context(mock.patch.object(owner, name, replacement))
+        stack.enter_context(contextlib.chdir(stack.enter_context(tempfile.TemporaryDirectory())))
+        stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        ppo.main()
+    for signum, handler in signal_handlers.items():  # main() installed its own
+        signal.signal(signum, handler)
+    (start, at_start), (end, at_end) = marks[1], marks[-1]  # the end of the first iteration, of the last
+    update = sum(update_end - update_start for (update_start, _), (update_end, _) in zip(marks[2::2], marks[3::2]))
+    environment, inference = (at_end[part] - at_start[part] for part in ("environment", "inference"))
+    split = {"environment": environment, "inference": inference,
+             "rest of the rollout": end - start - update - environment - inference, "update": update}
+    return {part: value / iterations for part, value in split.items()}
 
 
 def our_sps(algo, env_id, total_timesteps, flags):
@@ -135,12 +166,12 @@ def main():
               f"ours / CleanRL = {statistics.median(ours) / statistics.median(theirs):.2f} |")
     if options.algo != "ppo":
         return
-    env_s, inference_s, update_s = time_split(args)
-    total = env_s + inference_s + update_s
+    split = time_split(options.env_id, options.flags)
+    total = sum(split.values())
     print(f"\n{args.num_envs} envs x {args.num_steps} steps, {args.num_minibatches} minibatches x "
-          f"{args.update_epochs} epochs. One iteration ({args.num_envs * args.num_steps} steps): environment {env_s:.2f} s "
-          f"({env_s / total:.0%}), policy inference {inference_s:.2f} s ({inference_s / total:.0%}), "
-          f"update {update_s:.2f} s ({update_s / total:.0%})")
+          f"{args.update_epochs} epochs. One iteration ({args.num_envs * args.num_steps} steps) of ppo.py's training "
+          f"loop, {total * 1000:.0f} ms: " + ", ".join(f"{part} {value * 1000:.1f} ms ({value / total:.0%})"
+                                             for part, value in split.items()))
 
 
 if __name__ == "__main__":

@@ -75,17 +75,28 @@ def test_running_mean_std_matches_numpy():
     np.testing.assert_allclose(rms.var.numpy(), data.var(0), rtol=1e-5)
 
 
+def far_from_uniform_agent(action_space, normalize_observation=False):
+    """An Agent with a far-from-uniform policy and (if asked) non-trivial observation statistics."""
+    torch.manual_seed(0)
+    agent = ppo.Agent(gym.spaces.Box(-1.0, 1.0, (4,)), action_space, normalize_observation=normalize_observation)
+    with torch.no_grad():
+        agent.actor[-1].weight.normal_()
+        if agent.continuous:
+            agent.actor_logstd.copy_(torch.tensor([[-0.7, 0.3]]))
+    if normalize_observation:
+        agent.obs_rms.update(np.random.default_rng(0).normal(3.0, 2.0, size=(100, 4)))
+    return agent
+
+
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
 def test_log_prob_and_entropy_match_torch_distributions(action_space):
-    agent = ppo.Agent(gym.spaces.Box(-1.0, 1.0, (4,)), action_space)
-    with torch.no_grad():
-        agent.actor[-1].weight.normal_()  # a policy far from uniform
-        if agent.continuous:
-            agent.actor_logstd.fill_(-0.7)
-    obs = torch.randn(5, 4)
-    action, sampled_log_prob, value = agent.sample_action(obs)
+    """The rollout's log pi(a|s) (numpy) is what the update recomputes (torch) and what torch.distributions gives."""
+    agent = far_from_uniform_agent(action_space)
+    obs = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    action, sampled_log_prob, value = ppo.NumpyAgent(agent).sample_action(obs, np.random.default_rng(2))
+    action, obs = torch.from_numpy(action), torch.from_numpy(obs)
     log_prob, entropy, _ = agent.evaluate_actions(obs, action)
-    torch.testing.assert_close(sampled_log_prob, log_prob)
+    torch.testing.assert_close(torch.from_numpy(sampled_log_prob), log_prob)
     if agent.continuous:
         reference = torch.distributions.Normal(agent.actor(obs), agent.actor_logstd.exp().expand(5, 2))
         expected_log_prob, expected_entropy = reference.log_prob(action).sum(-1), reference.entropy().sum(-1)
@@ -94,7 +105,52 @@ def test_log_prob_and_entropy_match_torch_distributions(action_space):
         expected_log_prob, expected_entropy = reference.log_prob(action), reference.entropy()
     torch.testing.assert_close(log_prob, expected_log_prob)
     torch.testing.assert_close(entropy, expected_entropy)
-    assert value.shape == (5,)
+    torch.testing.assert_close(torch.from_numpy(value), agent.critic(obs).squeeze(-1))
+
+
+@pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
+def test_numpy_forward_matches_the_torch_networks_and_sees_their_updates(action_space):
+    """NumpyAgent normalizes like (obs - mean) / sqrt(var + 1e-8) clipped to +-10, computes the torch
+    networks' outputs, and (on a CPU) reads the live parameters and statistics: no stale copy."""
+    agent = far_from_uniform_agent(action_space, normalize_observation=True)
+    numpy_agent = ppo.NumpyAgent(agent)
+    raw_obs = np.array([[3.0, 1.0, 5.0, 3.0], [100.0, -100.0, 0.0, 3.5]], dtype=np.float32)
+    for _ in range(2):  # before and after an update of the weights and of the statistics
+        mean, var = agent.obs_rms.mean, agent.obs_rms.var
+        expected_obs = ((torch.from_numpy(raw_obs) - mean) / torch.sqrt(var + 1e-8)).clamp(-10, 10).float()
+        obs = numpy_agent.normalize(raw_obs)
+        assert obs.dtype == np.float32 and np.abs(obs[1, :2]).tolist() == [10.0, 10.0]  # clipped
+        torch.testing.assert_close(torch.from_numpy(obs), expected_obs)
+        with torch.no_grad():
+            torch.testing.assert_close(torch.from_numpy(numpy_agent.value(obs)), agent.critic(expected_obs)[:, 0])
+            actor = agent.actor(expected_obs)
+        mode = torch.from_numpy(numpy_agent.mode(obs))
+        torch.testing.assert_close(mode, actor if agent.continuous else actor.argmax(-1))
+
+        optimizer = torch.optim.Adam(agent.parameters(), lr=0.1)
+        optimizer.zero_grad()
+        log_prob, _, value = agent.evaluate_actions(expected_obs, mode)
+        (log_prob.sum() + value.sum()).backward()
+        optimizer.step()
+        agent.obs_rms.update(raw_obs[:1])
+
+
+@pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
+def test_sampled_actions_follow_the_policy(action_space):
+    """Gumbel-max sampling gives the softmax's frequencies; Gaussian samples have the actor's mean and std."""
+    agent = far_from_uniform_agent(action_space)
+    obs = np.tile(np.array([[0.5, -0.2, 0.1, 0.9]], dtype=np.float32), (100_000, 1))
+    actions, log_probs, _ = ppo.NumpyAgent(agent).sample_action(obs, np.random.default_rng(0))
+    with torch.no_grad():
+        actor = agent.actor(torch.from_numpy(obs[:1]))[0].numpy()
+    if agent.continuous:
+        np.testing.assert_allclose(actions.mean(0), actor, atol=0.02)
+        np.testing.assert_allclose(actions.std(0), np.exp([-0.7, 0.3]), rtol=0.02)
+    else:
+        probabilities = np.exp(actor - actor.max()) / np.exp(actor - actor.max()).sum()
+        assert probabilities.max() > 0.5  # far from uniform, so a wrong sampler would show
+        np.testing.assert_allclose(np.bincount(actions, minlength=3) / len(actions), probabilities, atol=0.01)
+        np.testing.assert_allclose(np.exp(log_probs), probabilities[actions], rtol=1e-5)
 
 
 def test_discrete_smoke_run_with_a_retired_env_id(tmp_path):
@@ -140,18 +196,25 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     stdout = interrupted.stdout
     run_dir = only_run_dir(tmp_path)
     assert f"resume with: python algorithms/ppo.py --resume {run_dir.relative_to(tmp_path)}" in stdout
-    stopped_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["global_step"]
+    checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    stopped_at = checkpoint["global_step"]
     assert 0 < stopped_at < 6400
 
-    twin = run_dir.with_name(run_dir.name + "-twin")
+    # A twin resumes from the same checkpoint; another copy from a restarted action-sampling generator.
+    twin, restarted = run_dir.with_name(run_dir.name + "-twin"), run_dir.with_name(run_dir.name + "-restarted")
     shutil.copytree(run_dir, twin)
-    for folder in (run_dir, twin):
+    shutil.copytree(run_dir, restarted)
+    fresh_generator_state = np.random.default_rng(1).bit_generator.state
+    assert checkpoint["rng"] != fresh_generator_state  # the generator's state where sampling stopped
+    torch.save({**checkpoint, "rng": fresh_generator_state}, restarted / "checkpoint.pt")
+    for folder in (run_dir, twin, restarted):
         resumed = run_cli(["algorithms/ppo.py", "--resume", str(folder.relative_to(tmp_path))], tmp_path)
         assert resumed.returncode == 0, resumed.stderr
         assert not (folder / "checkpoint.pt").exists()
         assert json.loads((folder / "results.json").read_text())["training"]["env_steps"] == 6400
-    first, second = load_file(run_dir / "model.safetensors"), load_file(twin / "model.safetensors")
+    first, second, third = (load_file(folder / "model.safetensors") for folder in (run_dir, twin, restarted))
     assert all(torch.equal(first[name], second[name]) for name in first)  # resuming is deterministic
+    assert not all(torch.equal(first[name], third[name]) for name in first)  # and continues the saved sampling
     steps = [event.step for event in EventAccumulator(str(run_dir)).Reload().Scalars("charts/SPS")]
     assert max(steps) == 6400 and min(steps) <= stopped_at  # one curve across both sessions
 
