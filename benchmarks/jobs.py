@@ -111,9 +111,10 @@ def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: P
         try:
             episodes_seen, read = 0, None
             while process.poll() is None:
-                time.sleep(poll_s)
                 if on_curve is None:
-                    continue
+                    process.wait()
+                    break
+                time.sleep(poll_s)
                 if read is None and (run_dir := find_run_dir(workdir)) is not None:
                     read = curve_reader(run_dir)
                 curve = read() if read is not None else []

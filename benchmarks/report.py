@@ -150,10 +150,14 @@ def plot_name(algo: str, env_id: str) -> str:
 def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS, invocation: str = "") -> Path:
     """Writes results/<algo>.md (summary table, every run, plots) and one PNG per environment."""
     results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{algo}.md"
     sections = [f"# {algo}.py benchmark", ""]
     if invocation:
         sections += [f"Last written by `{invocation}`; each run's own command and date are under "
                      "\"Every run\" (imported: a run made by hand earlier, added with --import-runs).", ""]
+    elif path.is_file():  # redrawn by report.py: keep the line naming the last benchmark command
+        sections += [line for line in path.read_text().splitlines() if line.startswith("Last written by")][:1]
+        sections += [""] if len(sections) > 2 else []
     sections += ["Eval mean: the deterministic policy's mean return over each run's evaluation episodes, "
                  "averaged over seeds (+/- the spread across seeds). Course bar: runs whose result (mean - std) "
                  "passes. Wall time and SPS are each run's training alone, with other runs sharing the machine's "
@@ -163,7 +167,6 @@ def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS, in
             continue
         plot_curves(algo, env_id, group, results_dir / plot_name(algo, env_id))
         sections += [f"![{algo} on {env_id}]({plot_name(algo, env_id)})", ""]
-    path = results_dir / f"{algo}.md"
     path.write_text("\n".join(sections))
     return path
 

@@ -58,6 +58,8 @@ def test_table_counts_the_course_bar_per_seed_and_keeps_failures(tmp_path):
     text = path.read_text()
     assert "| LunarLander-v2 | 3 | FAILED (exit 1) | RuntimeError: boom |" in text
     assert "`python benchmarks/run.py --algo ppo`" in text
+    redrawn = report.write_report("ppo", records, tmp_path).read_text()  # as report.py does: no invocation
+    assert redrawn == text  # the benchmark command stays named
     for env_id in ("LunarLander-v2", "Acrobot-v1"):
         assert f"]({report.plot_name('ppo', env_id)})" in text
         assert (tmp_path / report.plot_name("ppo", env_id)).read_bytes().startswith(PNG_SIGNATURE)
