@@ -13,23 +13,14 @@ clip coefficient 0.1, 10M steps).
 Rollouts come from ale-py's AtariVectorEnv, which steps the games on C++ threads and preprocesses
 them there (the standard preprocessing): up to 30 no-op actions at reset, each action repeated for
 4 frames with the max of the last two frames observed, FIRE pressed at reset in games that need it,
-84x84 grayscale, the last 4 frames stacked. In those games (action 1 is FIRE), FIRE and then action 2
-also follow every lost life, as the classic FireResetEnv under EpisodicLifeEnv does (Breakout serves
-the ball only after FIRE). Training alone also treats every lost life as a termination (episodic
-life: no bootstrap past it, while the game goes on) and clips rewards to their sign; the statistics
-charts/episodic_return and charts/episodic_length count whole games with the real score, and
-evaluation, the replay and `enjoy` play whole games with the real score, on the same C++
-preprocessing (a one-env AtariVectorEnv) and the same FIRE after a lost life, so they see exactly
-the frames training saw. The game's own limit, 108,000 frames, is a truncation and bootstraps.
-Sticky actions are the id's own: none for `...NoFrameskip-v4`, repeat_action_probability 0.25 for
-`ALE/...-v5`.
-
-Note on ale-py 0.12.1: its `episodic_life=True` restarts the whole game at a lost life; this script
-uses `life_loss_info=True` instead (a termination at a lost life, the game continuing), which is
-the episodic life of DeepMind and CleanRL's wrappers. The C++ env presses FIRE only at reset, and
-its step takes one action for every game, so the FIRE after a lost life cannot be a hidden step of
-that game alone: it replaces the game's next actions, and training leaves those steps out of the
-update (see FireAfterLostLife).
+84x84 grayscale, the last 4 frames stacked. Training also treats every lost life as a termination
+while the game goes on (episodic life, ale-py's `life_loss_info`; its `episodic_life` would restart
+the whole game) and clips rewards to their sign. After a lost life, FIRE and action 2 are played for
+the agent, as the classic FireResetEnv under EpisodicLifeEnv does (see FireAfterLostLife).
+charts/episodic_return counts whole games with the real score; evaluation, the replay and `enjoy`
+play whole games with the real score on the same C++ preprocessing, so they see exactly the frames
+training saw. The game's own limit, 108,000 frames, is a truncation and bootstraps. Sticky actions
+are the id's own: none for `...NoFrameskip-v4`, repeat_action_probability 0.25 for `ALE/...-v5`.
 
     python algorithms/ppo_atari.py --env-id BreakoutNoFrameskip-v4
     python algorithms/ppo_atari.py --env-id ALE/Pong-v5 --total-timesteps 2000000
