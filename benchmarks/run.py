@@ -107,7 +107,7 @@ def main(argv=None):
         started = time.time()
         pending = {train.remote(args.algo, env_id, seed, args.script_flags, workdir): workdir
                    for env_id, seed, workdir in todo}
-        print(f"{len(pending)} runs on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs)")
+        print(f"{len(pending)} runs on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs)", flush=True)
         while pending:
             [finished], _ = ray.wait(list(pending))
             workdir = pending.pop(finished)
@@ -117,7 +117,7 @@ def main(argv=None):
             score = (f"result {record['results']['result']:.2f}" if record["status"] == "ok"
                      else f"FAILED (exit {record['returncode']}): {(record['error'] or '').splitlines()[-1:]}")
             print(f"[{time.time() - started:7.0f} s] {record['env_id']} seed {record['seed']}: {score}"
-                  f" ({len(pending)} left)")
+                  f" ({len(pending)} left)", flush=True)  # live in a log file too
         ray.shutdown()
 
     records = report.load_records(args.algo, args.runs_dir)
