@@ -115,7 +115,7 @@ def main(argv=None):
             workdir.mkdir(parents=True, exist_ok=True)
             (workdir / "record.json").write_text(json.dumps(record, indent=1))
             score = (f"result {record['results']['result']:.2f}" if record["status"] == "ok"
-                     else f"FAILED (exit {record['returncode']}): {(record['error'] or '').splitlines()[-1:]}")
+                     else f"FAILED (exit {record['returncode']}): {''.join((record['error'] or '').splitlines()[-1:])}")
             print(f"[{time.time() - started:7.0f} s] {record['env_id']} seed {record['seed']}: {score}"
                   f" ({len(pending)} left)", flush=True)  # live in a log file too
         ray.shutdown()

@@ -152,6 +152,8 @@ def main(argv=None):
     args = parse_args(argv)
     import ray
     from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search.optuna import OptunaSearch
 
     class PrintTrials(tune.Callback):
         def on_trial_complete(self, iteration, trials, trial, **info):
@@ -159,8 +161,6 @@ def main(argv=None):
 
         def on_trial_error(self, iteration, trials, trial, **info):
             print_trial(trial)
-    from ray.tune.schedulers import ASHAScheduler
-    from ray.tune.search.optuna import OptunaSearch
 
     if args.address:
         ray.init(address=args.address, log_to_driver=False)
