@@ -252,6 +252,43 @@ def compute_gae(rewards, values, episode_continues, truncation_values, gamma, ga
     return advantages, advantages + values
 
 
+def flatten_parameters(agent):
+    """Moves all of the agent's parameters into one vector, and their gradients into another.
+
+    Each parameter becomes a view of `weights` and its .grad a view of `gradients`, so the networks
+    work as before and backward() writes every gradient into the one vector. With networks this
+    small, an update step costs mostly per-tensor overhead: on one vector, zeroing the gradients,
+    clipping their norm and the Adam step (optimizer_step) are a handful of operations in all.
+    """
+    parameters = list(agent.parameters())
+    weights = torch.cat([parameter.detach().flatten() for parameter in parameters])
+    gradients = torch.zeros_like(weights)
+    start = 0
+    for parameter in parameters:
+        end = start + parameter.numel()
+        parameter.data = weights[start:end].view_as(parameter)
+        parameter.grad = gradients[start:end].view_as(parameter)
+        start = end
+    return weights, gradients
+
+
+def optimizer_step(weights, gradients, adam_m, adam_v, step, learning_rate, max_grad_norm,
+                   beta1=0.9, beta2=0.999, eps=1e-5):
+    """Clips the global gradient norm, then takes Adam step number `step` (1, 2, ...) in place.
+
+    The formulas of torch's clip_grad_norm_ and Adam (eps 1e-5, as CleanRL sets it), on the vectors
+    of flatten_parameters:
+        g <- g * min(1, max_grad_norm / (|g| + 1e-6))
+        m <- beta1 * m + (1 - beta1) * g          v <- beta2 * v + (1 - beta2) * g^2
+        w <- w - learning_rate * (m / (1 - beta1^step)) / (sqrt(v / (1 - beta2^step)) + eps)
+    """
+    gradients.mul_((max_grad_norm / (gradients.norm() + 1e-6)).clamp(max=1.0))
+    adam_m.lerp_(gradients, 1 - beta1)
+    adam_v.mul_(beta2).addcmul_(gradients, gradients, value=1 - beta2)
+    denominator = (adam_v / (1 - beta2**step)).sqrt_().add_(eps)
+    weights.addcdiv_(adam_m, denominator, value=-learning_rate / (1 - beta1**step))
+
+
 def make_vector_env(env_id, num_envs):
     """num_envs copies of the environment, stepped in this process, with episode statistics.
 
@@ -309,8 +346,9 @@ def main():
     agent = build_agent(args, probe_env).to(device)
     if agent.obs_rms is not None:
         agent.obs_rms.cpu()  # the statistics are updated and used by the rollout, which runs on the CPU
-    parameters = list(agent.parameters())  # a list, not the generator, which walks the modules at each call
-    optimizer = torch.optim.Adam(parameters, lr=args.learning_rate, eps=1e-5, fused=True)
+    weights, gradients = flatten_parameters(agent)
+    adam_m, adam_v = torch.zeros_like(weights), torch.zeros_like(weights)  # Adam's moment estimates
+    adam_step, learning_rate = 0, args.learning_rate
     return_rms = RunningMeanStd()  # for reward scaling: std of the discounted return
     discounted_return = np.zeros(args.num_envs)
 
@@ -326,8 +364,10 @@ def main():
     checkpoint_path = run.dir / "checkpoint.pt"
     if run.resumed:  # environments restart their episodes; everything else continues where it stopped
         checkpoint = torch.load(checkpoint_path, weights_only=True)
-        agent.load_state_dict(checkpoint["agent"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        agent.load_state_dict(checkpoint["agent"])  # copies into the flat vector
+        adam_m.copy_(checkpoint["adam_m"])
+        adam_v.copy_(checkpoint["adam_v"])
+        adam_step = checkpoint["adam_step"]
         return_rms.load_state_dict(checkpoint["return_rms"])
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"])
@@ -342,13 +382,13 @@ def main():
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     for iteration in range(start_iteration, num_iterations + 1):
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations
-            torch.save(dict(agent=agent.state_dict(), optimizer=optimizer.state_dict(),
+            torch.save(dict(agent=agent.state_dict(), adam_m=adam_m, adam_v=adam_v, adam_step=adam_step,
                             return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
                             torch_rng=torch.get_rng_state(), rng=rng.bit_generator.state), checkpoint_path)
             progress.close()
             run.exit_interrupted()
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
-            optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
+            learning_rate = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
 
         # 1. Collect a rollout with the current policy.
         policy = NumpyAgent(agent)
@@ -417,10 +457,10 @@ def main():
                 entropy_loss = entropy.mean()
                 loss = policy_loss - args.ent_coef * entropy_loss + args.vf_coef * value_loss
 
-                optimizer.zero_grad()
+                gradients.zero_()
                 loss.backward()
-                nn.utils.clip_grad_norm_(parameters, args.max_grad_norm, foreach=True)
-                optimizer.step()
+                adam_step += 1
+                optimizer_step(weights, gradients, adam_m, adam_v, adam_step, learning_rate, args.max_grad_norm)
 
             # How far the policy moved over the whole batch: KL estimates (k1, and Schulman's k3)
             # and the share of ratios outside the clip range. Above --target-kl, stop early; without
@@ -438,7 +478,7 @@ def main():
 
         explained_variance = 1 - (b_returns - b_values).var() / b_returns.var()
         sps = (global_step - start_step) / (time.time() - start_time)
-        for name, value in [("charts/learning_rate", optimizer.param_groups[0]["lr"]),
+        for name, value in [("charts/learning_rate", learning_rate),
                             ("losses/value_loss", value_loss), ("losses/policy_loss", policy_loss),
                             ("losses/entropy", entropy_loss), ("losses/old_approx_kl", old_approx_kl),
                             ("losses/approx_kl", approx_kl), ("losses/clipfrac", clip_fraction),
@@ -451,7 +491,8 @@ def main():
 
     # Save the weights (safetensors: loading them never runs code) and evaluate the deterministic policy.
     agent = agent.cpu().eval()
-    save_file(agent.state_dict(), run.dir / "model.safetensors")
+    save_file({name: tensor.clone() for name, tensor in agent.state_dict().items()},  # views of one vector: copies
+              run.dir / "model.safetensors")
     checkpoint_path.unlink(missing_ok=True)
     policy = deterministic_policy(agent, probe_env.action_space)
     seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)

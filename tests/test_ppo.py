@@ -136,6 +136,44 @@ def test_numpy_forward_matches_the_torch_networks_and_sees_their_updates(action_
 
 
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
+def test_flat_update_is_torch_adam_after_clip_grad_norm(action_space):
+    """flatten_parameters + optimizer_step take the steps that torch.optim.Adam(eps=1e-5) takes after
+    clip_grad_norm_ on the separate parameters: clipping active (max norm 0.05) and not (1e4), lr changing."""
+    flat_agent, torch_agent = far_from_uniform_agent(action_space), far_from_uniform_agent(action_space)
+    weights, gradients = ppo.flatten_parameters(flat_agent)
+    for parameter in flat_agent.parameters():  # views of the vectors: the update writes into the networks
+        assert parameter.untyped_storage().data_ptr() == weights.untyped_storage().data_ptr()
+        assert parameter.grad.untyped_storage().data_ptr() == gradients.untyped_storage().data_ptr()
+    adam_m, adam_v = torch.zeros_like(weights), torch.zeros_like(weights)
+    optimizer = torch.optim.Adam(torch_agent.parameters(), lr=1e-2, eps=1e-5)
+    generator = torch.Generator().manual_seed(3)
+    for step, (learning_rate, max_grad_norm) in enumerate([(1e-2, 0.05), (5e-3, 1e4), (1e-2, 0.05)] * 2, start=1):
+        obs = torch.randn(16, 4, generator=generator)
+        action = torch.randint(0, 3, (16,), generator=generator) if action_space.shape == () else \
+            torch.randn(16, 2, generator=generator)
+        target = torch.randn(16, generator=generator)
+        for agent in (flat_agent, torch_agent):
+            log_prob, entropy, value = agent.evaluate_actions(obs, action)
+            loss = -(log_prob * target).mean() - 0.01 * entropy.mean() + ((value - target) ** 2).mean()
+            if agent is flat_agent:
+                gradients.zero_()
+                loss.backward()
+                grad_norm = gradients.norm().item()
+                ppo.optimizer_step(weights, gradients, adam_m, adam_v, step, learning_rate, max_grad_norm)
+            else:
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(torch_agent.parameters(), max_grad_norm)
+                optimizer.param_groups[0]["lr"] = learning_rate
+                optimizer.step()
+        assert (grad_norm > max_grad_norm) == (max_grad_norm == 0.05)  # both cases are exercised
+        for flat, separate in zip(flat_agent.parameters(), torch_agent.parameters()):
+            torch.testing.assert_close(flat, separate)
+    assert not torch.equal(flat_agent.actor[0].weight, far_from_uniform_agent(action_space).actor[0].weight)
+    assert flat_agent.actor[0].weight.grad.untyped_storage().data_ptr() == gradients.untyped_storage().data_ptr()
+
+
+@pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
 def test_sampled_actions_follow_the_policy(action_space):
     """Gumbel-max sampling gives the softmax's frequencies; Gaussian samples have the actor's mean and std."""
     agent = far_from_uniform_agent(action_space)
