@@ -4,11 +4,12 @@ curve in its TensorBoard log -- as one JSON-able record.
 
 A record is the unit the tables and plots are made of:
 
-    {"algo", "env_id", "seed", "flags", "command", "status": "ok" | "failed", "returncode",
-     "date", "wall_s", "results": results.json (or None), "curve": [[step, return], ...],
-     "error": the end of the log when failed, "run_dir"}
+    {"algo", "env_id", "seed", "flags", "command", "code": code_version(algo),
+     "status": "ok" | "failed", "returncode", "date", "wall_s", "results": results.json (or None),
+     "curve": [[step, return], ...], "error": the end of the log when failed, "run_dir"}
 """
 
+import hashlib
 import json
 import os
 import shlex
@@ -67,6 +68,15 @@ def downsample(curve: list[list[float]], points: int = CURVE_POINTS) -> list[lis
     return [[chunk[-1][0], sum(value for _, value in chunk) / len(chunk)] for chunk in bins]
 
 
+def code_version(algo: str) -> str:
+    """A digest of the code a run of algo executes (its script and hub_utils.py): runs with the same
+    command but different code are different runs."""
+    digest = hashlib.sha256()
+    for path in (ALGORITHMS / f"{algo}.py", REPO / "hub_utils.py"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def find_run_dir(workdir: Path) -> Path | None:
     """The run folder a script made under workdir/runs/ (the newest, if several)."""
     runs = sorted((workdir / "runs").glob("*/args.json"), key=lambda path: path.stat().st_mtime)
@@ -89,7 +99,7 @@ def record_from_run_dir(run_dir: Path) -> dict:
     algo = Path(results["script"]).stem
     return dict(algo=algo, env_id=args["env_id"], seed=args["seed"], flags=flags,
                 command=shlex.join(["python", *training_command(algo, args["env_id"], args["seed"], flags)]),
-                status="ok", returncode=0, date=results["date"],
+                code=None, status="ok", returncode=0, date=results["date"],
                 wall_s=results.get("training", {}).get("wall_time_s"), results=results,
                 curve=downsample(read_curve(run_dir)), error=None, run_dir=str(run_dir))
 
@@ -101,7 +111,7 @@ def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: P
     every time new episodes appear: the tuner reports them to its early-stopping scheduler. If
     ``on_curve`` raises (the scheduler stopped the trial), the script is killed."""
     workdir.mkdir(parents=True, exist_ok=True)
-    command = training_command(algo, env_id, seed, flags)
+    command, code = training_command(algo, env_id, seed, flags), code_version(algo)
     environment = dict(os.environ, OMP_NUM_THREADS="1", WANDB_MODE=os.environ.get("WANDB_MODE", "offline"))
     started, date = time.time(), time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     log_path = workdir / "log.txt"
@@ -129,7 +139,7 @@ def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: P
     results_path = run_dir / "results.json" if run_dir else None
     ok = process.returncode == 0 and results_path is not None and results_path.is_file()
     return dict(algo=algo, env_id=env_id, seed=seed, flags=flags, command=shlex.join(["python", *command]),
-                status="ok" if ok else "failed", returncode=process.returncode, date=date,
+                code=code, status="ok" if ok else "failed", returncode=process.returncode, date=date,
                 wall_s=round(time.time() - started, 1),
                 results=json.loads(results_path.read_text()) if ok else None,
                 curve=downsample(read_curve(run_dir)) if run_dir else [],

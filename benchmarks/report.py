@@ -26,9 +26,10 @@ COURSE_BARS = {"LunarLander-v2": 200, "Taxi-v3": 4.5, "SpaceInvadersNoFrameskip-
 ANCHORS = {
     ("ppo", "LunarLander-v2"): "RL Zoo 242.12 +/- 31.82 (1M)",
     ("ppo", "CartPole-v1"): "CleanRL 490.04 +/- 6.12 (500k); RL Zoo 500 +/- 0 (100k)",
+    ("ppo", "LunarLanderContinuous-v2"): "RL Zoo 270.86 +/- 32.07 (1M)",
     ("dqn", "CartPole-v1"): "CleanRL 488.69 +/- 16.11 (500k); RL Zoo 500 +/- 0 (50k)",
     ("dqn", "LunarLander-v2"): "RL Zoo 154.38 +/- 79.24 (100k)",
-    ("a2c", "LunarLander-v2"): "RL Zoo 155.75 +/- 80.42 (200k)",
+    ("a2c", "LunarLander-v2"): "RL Zoo 155.75 +/- 80.42 (200k, one run)",
     ("a2c", "CartPole-v1"): "RL Zoo 500 +/- 0 (500k)",
     ("dqn_atari", "SpaceInvadersNoFrameskip-v4"): "RL Zoo DQN 622.74 +/- 201.56 (10M)",
     ("ppo_atari", "BreakoutNoFrameskip-v4"): "CleanRL 414.66 +/- 28.09 (10M); RL Zoo 398.03 +/- 33.33 (10M)",

@@ -13,7 +13,8 @@ its RAY_AUTH_TOKEN in the environment).
 
 Every run leaves benchmarks/runs/<algo>/<env id>/seed-<S>/: the script's run folder, its log, and
 record.json (what it scored, its learning curve, its command, or why it failed). Re-running the
-same command skips runs whose record is finished with the same command and retries failed ones.
+same command skips runs finished with the same command and the same code (a digest of the script
+and hub_utils.py), and re-runs failed ones and those made by other code (imported ones included).
 Then benchmarks/results/<algo>.md (a summary row per env id, every run, the published anchors) and
 one learning-curve PNG per env id are rewritten from all the records of <algo>, and the summary of
 every algorithm, benchmarks/results/README.md. The exit status is
@@ -58,11 +59,11 @@ def job_dir(runs_dir: Path, algo: str, env_id: str, seed: int) -> Path:
     return runs_dir / algo / env_id.replace("/", "-") / f"seed-{seed}"
 
 
-def is_finished(record_path: Path, command: str) -> bool:
+def is_finished(record_path: Path, command: str, code: str) -> bool:
     if not record_path.is_file():
         return False
     record = json.loads(record_path.read_text())
-    return record["status"] == "ok" and record["command"] == command
+    return record["status"] == "ok" and record["command"] == command and record.get("code") == code
 
 
 def import_runs(args) -> None:
@@ -84,13 +85,13 @@ def main(argv=None):
     args.runs_dir = args.runs_dir.resolve()
     import_runs(args)
 
-    todo = []
+    todo, code = [], jobs.code_version(args.algo)
     for env_id in args.env_ids:
         for seed in args.seeds:
             command = shlex.join(["python", *jobs.training_command(args.algo, env_id, seed, args.script_flags)])
             workdir = job_dir(args.runs_dir, args.algo, env_id, seed)
-            if is_finished(workdir / "record.json", command):
-                print(f"skip {env_id} seed {seed}: finished earlier ({workdir / 'record.json'})")
+            if is_finished(workdir / "record.json", command, code):
+                print(f"skip {env_id} seed {seed}: finished earlier with the same code ({workdir / 'record.json'})")
             else:
                 todo.append((env_id, seed, workdir))
 

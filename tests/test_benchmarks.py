@@ -15,6 +15,7 @@ from conftest import REPO, cli_env
 sys.path.insert(0, str(REPO / "benchmarks"))
 import jobs  # noqa: E402
 import report  # noqa: E402
+import run  # noqa: E402
 
 TINY_PPO = ["--total-timesteps", "512", "--num-envs", "2", "--num-steps", "64", "--eval-episodes", "2",
             "--no-capture-video"]
@@ -139,6 +140,11 @@ def test_runner_on_local_ray_reports_failures_skips_finished_runs_and_imports(tm
     assert again.returncode == 1  # the failed runs are still in the tables
     assert "skip CartPole-v1 seed 1: finished earlier" in again.stdout and "on Ray" not in again.stdout
     assert finished.stat().st_mtime_ns == before
+    record = json.loads(finished.read_text())
+    assert record["code"] == jobs.code_version("ppo")  # the script or hub_utils.py changed: not finished
+    finished.write_text(json.dumps(dict(record, code="0123456789ab")))
+    assert not run.is_finished(finished, record["command"], jobs.code_version("ppo"))
+    assert run.is_finished(finished, record["command"], "0123456789ab")
 
     # An earlier hand-made run folder joins the tables with the command that made it.
     hand_made = tmp_path / "hand" / "CartPole-v1__ppo__7__1"
