@@ -28,10 +28,11 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn
 
 import gymnasium as gym
 import numpy as np
@@ -97,15 +98,19 @@ def resolve_env_id(requested: str, quiet: bool = False) -> str:
         if latest is not None and version is not None and latest > version:
             used = gym.envs.registration.get_env_id(namespace, name, latest)
             if not quiet:
-                print(f"note: {requested} is retired in gymnasium {gym.__version__}; running {used} "
-                      f"(the model card keeps {requested} for the leaderboard)")
+                print(
+                    f"note: {requested} is retired in gymnasium {gym.__version__}; running {used} "
+                    f"(the model card keeps {requested} for the leaderboard)"
+                )
             return used
     if requested.startswith("Panda"):  # panda-gym is optional: say how to install it
         try:
             importlib.import_module("panda_gym")
         except ImportError as error:
-            raise UserError(f"{requested} needs panda-gym, an optional dependency ({error}): "
-                            "pip install -r requirements-robotics.txt") from None
+            raise UserError(
+                f"{requested} needs panda-gym, an optional dependency ({error}): "
+                "pip install -r requirements-robotics.txt"
+            ) from None
     close = difflib.get_close_matches(requested, list(gym.registry), n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}?" if close else "see gymnasium.pprint_registry()"
     raise UserError(f"unknown environment id '{requested}': {hint}")
@@ -118,26 +123,54 @@ def add_run_args(parser: argparse.ArgumentParser, exp_name: str) -> None:
     """Adds the flags every script shares for logging, evaluation, publishing and resuming."""
     group = parser.add_argument_group("run, logging and publishing")
     group.add_argument("--exp-name", default=exp_name, help="experiment name, part of the run folder name")
-    group.add_argument("--track", action=argparse.BooleanOptionalAction, default=False,
-                       help="log to Weights & Biases (honours WANDB_MODE=offline)")
+    group.add_argument(
+        "--track",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="log to Weights & Biases (honours WANDB_MODE=offline)",
+    )
     group.add_argument("--wandb-project-name", default="deep-rl-single-file", help="W&B project")
     group.add_argument("--wandb-entity", default=None, help="W&B team or user")
-    group.add_argument("--capture-video", action=argparse.BooleanOptionalAction, default=True,
-                       help="record replay.mp4 of one evaluation episode after training")
-    group.add_argument("--eval-episodes", type=int, default=10,
-                       help="episodes of the final deterministic evaluation")
-    group.add_argument("--upload-model", action=argparse.BooleanOptionalAction, default=False,
-                       help="push the run folder to the Hugging Face Hub after training")
+    group.add_argument(
+        "--capture-video",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="record replay.mp4 of one evaluation episode after training",
+    )
+    group.add_argument(
+        "--eval-episodes", type=int, default=10, help="episodes of the final deterministic evaluation"
+    )
+    group.add_argument(
+        "--upload-model",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="push the run folder to the Hugging Face Hub after training",
+    )
     group.add_argument("--repo-id", default=None, help="Hub repository, e.g. user/ppo-LunarLander-v2")
-    group.add_argument("--hf-entity", default=None,
-                       help="Hub user or organisation; the repository becomes {entity}/{algo}-{env id}")
-    group.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
-                       help="continue the interrupted run in RUN_DIR (its saved hyperparameters are used)")
+    group.add_argument(
+        "--hf-entity",
+        default=None,
+        help="Hub user or organisation; the repository becomes {entity}/{algo}-{env id}",
+    )
+    group.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="continue the interrupted run in RUN_DIR (its saved hyperparameters are used)",
+    )
 
 
 # Flags that say how to run, log or publish, not what is trained: not saved as hyperparameters.
-RUN_ONLY_FLAGS = ("track", "wandb_project_name", "wandb_entity", "upload_model", "repo_id",
-                  "hf_entity", "resume")
+RUN_ONLY_FLAGS = (
+    "track",
+    "wandb_project_name",
+    "wandb_entity",
+    "upload_model",
+    "repo_id",
+    "hf_entity",
+    "resume",
+)
 
 
 def eval_seeds(train_seed: int, episodes: int) -> list[int]:
@@ -161,14 +194,20 @@ class Run:
         if self.stop_requested:  # second Ctrl-C: quit at once
             raise KeyboardInterrupt
         self.stop_requested = True
-        print(f"\n{signal.Signals(signum).name}: saving a checkpoint at the next safe point "
-              "(press Ctrl-C again to quit without saving)", flush=True)
+        print(
+            f"\n{signal.Signals(signum).name}: saving a checkpoint at the next safe point "
+            "(press Ctrl-C again to quit without saving)",
+            flush=True,
+        )
 
     def exit_interrupted(self) -> NoReturn:
         """Call after saving the checkpoint: says how to resume and exits with code 130."""
         self.close()
-        print(f"interrupted: checkpoint saved in {self.dir}\n"
-              f"resume with: python algorithms/{self.script} --resume {self.dir}", flush=True)
+        print(
+            f"interrupted: checkpoint saved in {self.dir}\n"
+            f"resume with: python algorithms/{self.script} --resume {self.dir}",
+            flush=True,
+        )
         sys.exit(130)
 
     def close(self) -> None:
@@ -219,16 +258,27 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
     if args.track:
         import wandb  # imported here: only --track needs it
 
-        wandb_run = wandb.init(project=args.wandb_project_name, entity=args.wandb_entity,
-                               sync_tensorboard=True, config=vars(args), name=run_dir.name,
-                               save_code=True)
+        wandb_run = wandb.init(
+            project=args.wandb_project_name,
+            entity=args.wandb_entity,
+            sync_tensorboard=True,
+            config=vars(args),
+            name=run_dir.name,
+            save_code=True,
+        )
     from torch.utils.tensorboard import SummaryWriter  # imported here: q_learning needs no torch otherwise
 
     writer = SummaryWriter(str(run_dir), flush_secs=10)  # live curves for TensorBoard and benchmarks/tune.py
     table = "\n".join(f"|{key}|{value}|" for key, value in sorted(vars(args).items()))
     writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
-    run = Run(dir=run_dir, env_id=env_id, script=script, writer=writer,
-              resumed=args.resume is not None, _wandb_run=wandb_run)
+    run = Run(
+        dir=run_dir,
+        env_id=env_id,
+        script=script,
+        writer=writer,
+        resumed=args.resume is not None,
+        _wandb_run=wandb_run,
+    )
     signal.signal(signal.SIGINT, run.handle_stop_signal)
     signal.signal(signal.SIGTERM, run.handle_stop_signal)
     print(f"run folder: {run_dir}" + (" (resumed)" if run.resumed else ""), flush=True)
@@ -256,7 +306,10 @@ class Progress:
             self._bar.update(count)
         elif self.done >= self._next_line or self.done >= self.total:
             details = "".join(f" | {key} {value}" for key, value in shown.items())
-            print(f"{self.done}/{self.total} {self.unit} ({100 * self.done // self.total}%){details}", flush=True)
+            print(
+                f"{self.done}/{self.total} {self.unit} ({100 * self.done // self.total}%){details}",
+                flush=True,
+            )
             self._next_line = self.done + max(self.total // 20, 1)
 
     def close(self) -> None:
@@ -305,8 +358,9 @@ def evaluate(policy: Policy, env: gym.Env, seeds: Sequence[int]) -> EvalResult:
     return EvalResult(returns=returns, lengths=lengths, seeds=[int(seed) for seed in seeds])
 
 
-def record_video(policy: Policy, env: gym.Env, path: Path, fps: float, seed: int,
-                 max_steps: int = 10_000) -> int:
+def record_video(
+    policy: Policy, env: gym.Env, path: Path, fps: float, seed: int, max_steps: int = 10_000
+) -> int:
     """Writes one episode of ``env`` (made with ``render_mode="rgb_array"``) to an mp4 with
     imageio's ffmpeg; stops at termination, truncation or ``max_steps``. Returns the frame count."""
     import imageio.v2 as imageio
@@ -327,9 +381,18 @@ def record_video(policy: Policy, env: gym.Env, path: Path, fps: float, seed: int
 # ------------------------------------------------------------------------------------------------
 # Results and model card
 # ------------------------------------------------------------------------------------------------
-def write_results(run: Run, args: argparse.Namespace, *, algo: str, algo_title: str,
-                  evaluation: EvalResult, model_file: str, video_fps: float,
-                  dataset_id: str | None = None, training: dict[str, Any] | None = None) -> dict[str, Any]:
+def write_results(
+    run: Run,
+    args: argparse.Namespace,
+    *,
+    algo: str,
+    algo_title: str,
+    evaluation: EvalResult,
+    model_file: str,
+    video_fps: float,
+    dataset_id: str | None = None,
+    training: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Writes ``results.json`` and the model card; returns the results.
 
     ``algo`` is the short name used in tags and repo names (``q-learning``, ``ppo``);
@@ -357,8 +420,11 @@ def write_results(run: Run, args: argparse.Namespace, *, algo: str, algo_title: 
     }
     (run.dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_model_card(run.dir)
-    print(f"evaluation: mean_reward {evaluation.mean:.2f} +/- {evaluation.std:.2f} over "
-          f"{len(evaluation.returns)} episodes (result {evaluation.result:.2f})\nsaved: {run.dir}", flush=True)
+    print(
+        f"evaluation: mean_reward {evaluation.mean:.2f} +/- {evaluation.std:.2f} over "
+        f"{len(evaluation.returns)} episodes (result {evaluation.result:.2f})\nsaved: {run.dir}",
+        flush=True,
+    )
     return results
 
 
@@ -379,40 +445,60 @@ def reproduce_command(script: str, hyperparameters: dict[str, Any]) -> str:
 def write_model_card(run_dir: Path, repo_id: str | None = None) -> None:
     """Writes ``README.md`` from ``results.json`` and ``args.json``: course-leaderboard metadata
     (tags and a ``model-index`` whose dataset id is the requested env id) and a readable body."""
-    from huggingface_hub import EvalResult as CardEvalResult, ModelCard, ModelCardData
+    from huggingface_hub import EvalResult as CardEvalResult
+    from huggingface_hub import ModelCard, ModelCardData
 
     results = json.loads((run_dir / "results.json").read_text())
     hyperparameters = json.loads((run_dir / "args.json").read_text())
     dataset_id, algo = results["dataset_id"], results["algo"]
     score = f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
     card_data = ModelCardData(
-        tags=[dataset_id, algo, "deep-reinforcement-learning", "reinforcement-learning",
-              "custom-implementation", "deep-rl-course"],
+        tags=[
+            dataset_id,
+            algo,
+            "deep-reinforcement-learning",
+            "reinforcement-learning",
+            "custom-implementation",
+            "deep-rl-course",
+        ],
         model_name=f"{algo}-{dataset_id}",
-        eval_results=[CardEvalResult(
-            task_type="reinforcement-learning", task_name="reinforcement-learning",
-            dataset_type=dataset_id, dataset_name=dataset_id,
-            metric_type="mean_reward", metric_name="mean_reward", metric_value=score)],
+        eval_results=[
+            CardEvalResult(
+                task_type="reinforcement-learning",
+                task_name="reinforcement-learning",
+                dataset_type=dataset_id,
+                dataset_name=dataset_id,
+                metric_type="mean_reward",
+                metric_name="mean_reward",
+                metric_value=score,
+            )
+        ],
     )
     used = results["env_id_used"]
-    ran_on = (f" (run as `{used}` with gymnasium {results['gymnasium_version']}, which retired "
-              f"`{results['env_id']}`)" if used != results["env_id"] else "")
+    ran_on = (
+        f" (run as `{used}` with gymnasium {results['gymnasium_version']}, which retired "
+        f"`{results['env_id']}`)"
+        if used != results["env_id"]
+        else ""
+    )
     table = "\n".join(f"| {key} | {value} |" for key, value in hyperparameters.items() if value is not None)
     load = f"--repo-id {repo_id}" if repo_id else f"--path runs/{run_dir.name}"
-    training = "".join(f"| training {key.replace('_', ' ')} | {value} |\n" for key, value in results["training"].items())
+    training = "".join(
+        f"| training {key.replace('_', ' ')} | {value} |\n" for key, value in results["training"].items()
+    )
     body = f"""
-# {results['algo_title']} agent playing {dataset_id}
+# {results["algo_title"]} agent playing {dataset_id}
 
-A **{results['algo_title']}** agent trained on **{results['env_id']}**{ran_on} with the single-file
-implementation `{results['script']}` (a copy is in this repository).
+A **{results["algo_title"]}** agent trained on **{results["env_id"]}**{ran_on} with the single-file
+implementation `{results["script"]}` (a copy is in this repository).
 
 ## Evaluation
 
 | metric | value |
 | --- | --- |
 | mean_reward | {score} |
-| result (mean - std, the course's score) | {results['result']:.2f} |
-| evaluation episodes | {results['eval_episodes']}, deterministic policy, seeds in `results.json` |
+| result (mean - std, the course's score) | {results["result"]:.2f} |
+| evaluation episodes | {results["eval_episodes"]}, deterministic policy, seeds in `results.json` |
 {training}
 ## Hyperparameters
 
@@ -423,7 +509,7 @@ implementation `{results['script']}` (a copy is in this repository).
 ## Reproduce
 
 ```bash
-{reproduce_command(results['script'], hyperparameters)}
+{reproduce_command(results["script"], hyperparameters)}
 ```
 
 ## Load and replay
@@ -432,7 +518,7 @@ implementation `{results['script']}` (a copy is in this repository).
 python hub_utils.py enjoy {load}
 ```
 
-This fetches the weights, rebuilds the agent from the project's own `algorithms/{results['script']}`,
+This fetches the weights, rebuilds the agent from the project's own `algorithms/{results["script"]}`,
 evaluates it with the seeds above and writes a replay video.
 """
     card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}")
@@ -471,11 +557,12 @@ def _hub_call(action: Callable[[Any], Any], what: str, needs_token: bool = True)
         raise HubError(f"cannot {what}: not logged in (run `hf auth login` or set HF_TOKEN)") from None
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else None
-        reason = {401: "the Hub rejected the token (401): log in again with `hf auth login` or fix HF_TOKEN",
-                  403: "permission denied (403): the token cannot write there; use a write token "
-                       "or your own namespace",
-                  404: "no such repository or revision (404)"}.get(
-                      status, f"the Hub answered {status}: {str(error).splitlines()[0]}")
+        reason = {
+            401: "the Hub rejected the token (401): log in again with `hf auth login` or fix HF_TOKEN",
+            403: "permission denied (403): the token cannot write there; use a write token "
+            "or your own namespace",
+            404: "no such repository or revision (404)",
+        }.get(status, f"the Hub answered {status}: {str(error).splitlines()[0]}")
         raise HubError(f"cannot {what}: {reason}") from None
     except (httpx2.HTTPError, OSError) as error:
         raise HubError(f"cannot {what}: the Hub is unreachable ({type(error).__name__}: {error})") from None
@@ -492,9 +579,13 @@ def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
 
     def upload(api: Any) -> str:
         url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        api.upload_folder(folder_path=run_dir, repo_id=repo_id, repo_type="model",
-                          ignore_patterns=[CHECKPOINT_PATTERN],
-                          commit_message=f"Upload {run_dir.name}")
+        api.upload_folder(
+            folder_path=run_dir,
+            repo_id=repo_id,
+            repo_type="model",
+            ignore_patterns=[CHECKPOINT_PATTERN],
+            commit_message=f"Upload {run_dir.name}",
+        )
         return str(url)
 
     return _hub_call(upload, f"push {run_dir} to {repo_id}")
@@ -513,8 +604,11 @@ def upload_if_requested(run: Run, args: argparse.Namespace, results: dict[str, A
         repo_id = args.repo_id or default_repo_id(results["algo"], results["dataset_id"], args.hf_entity)
         print(f"pushed: {push(run.dir, repo_id)}")
     except HubError as error:
-        print(f"error: {error}; the model is saved in {run.dir}: push it later with "
-              f"`python hub_utils.py push {run.dir} --repo-id {repo_id}`", file=sys.stderr)
+        print(
+            f"error: {error}; the model is saved in {run.dir}: push it later with "
+            f"`python hub_utils.py push {run.dir} --repo-id {repo_id}`",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 
@@ -531,8 +625,10 @@ def load_algorithm(script: str) -> ModuleType:
 
 
 COURSE_PICKLE = "q-learning.pkl"  # the Deep RL Course's Unit 2 model format
-PICKLE_WARNING = (f"holds a course-format {COURSE_PICKLE}: loading a pickle can run arbitrary code; "
-                  "pass --trust-pickle only if you trust its author")
+PICKLE_WARNING = (
+    f"holds a course-format {COURSE_PICKLE}: loading a pickle can run arbitrary code; "
+    "pass --trust-pickle only if you trust its author"
+)
 
 
 def _import_course_pickle(folder: Path, output: Path) -> Path:
@@ -543,8 +639,9 @@ def _import_course_pickle(folder: Path, output: Path) -> Path:
     return module.import_course_model(model, output)
 
 
-def enjoy(folder: Path, eval_episodes: int | None = None, video_path: Path | None = None,
-          trust_pickle: bool = False) -> EvalResult:
+def enjoy(
+    folder: Path, eval_episodes: int | None = None, video_path: Path | None = None, trust_pickle: bool = False
+) -> EvalResult:
     """Rebuilds the agent saved in ``folder``, evaluates it deterministically and records a replay.
 
     ``folder`` holds ``args.json`` and ``results.json`` (the algorithm and evaluation seeds) and the
@@ -564,7 +661,9 @@ def enjoy(folder: Path, eval_episodes: int | None = None, video_path: Path | Non
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise UserError(f"{folder}: args.json or results.json is corrupt ({error})") from None
     module = load_algorithm(script)
-    if "torch" in sys.modules:  # one observation at a time: more threads only wait, and crawl on a busy machine
+    if (
+        "torch" in sys.modules
+    ):  # one observation at a time: more threads only wait, and crawl on a busy machine
         sys.modules["torch"].set_num_threads(1)
     from safetensors import SafetensorError
 
@@ -576,8 +675,10 @@ def enjoy(folder: Path, eval_episodes: int | None = None, video_path: Path | Non
     if eval_episodes is not None:
         seeds = eval_seeds(args.seed, eval_episodes) if eval_episodes > len(seeds) else seeds[:eval_episodes]
     evaluation = evaluate(policy, module.make_env(args), seeds)
-    print(f"{results['algo_title']} on {results['env_id']}: mean_reward {evaluation.mean:.2f} +/- "
-          f"{evaluation.std:.2f} over {len(seeds)} episodes (result {evaluation.result:.2f})")
+    print(
+        f"{results['algo_title']} on {results['env_id']}: mean_reward {evaluation.mean:.2f} +/- "
+        f"{evaluation.std:.2f} over {len(seeds)} episodes (result {evaluation.result:.2f})"
+    )
     if video_path is not None:
         video_path.parent.mkdir(parents=True, exist_ok=True)
         env = module.make_env(args, render_mode="rgb_array")
@@ -604,7 +705,9 @@ def download(repo_id: str, revision: str | None, trust_pickle: bool) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     push_parser = commands.add_parser("push", help="upload a run folder to the Hub")
     push_parser.add_argument("run_dir", type=Path, help="a finished run folder, e.g. runs/<run>")
@@ -615,13 +718,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     source.add_argument("--repo-id", help="Hub repository to download")
     source.add_argument("--path", type=Path, help="local run folder")
     enjoy_parser.add_argument("--revision", default=None, help="branch, tag or commit (with --repo-id)")
-    enjoy_parser.add_argument("--eval-episodes", type=int, default=None,
-                              help="episodes to evaluate (default: the model's own evaluation seeds)")
-    enjoy_parser.add_argument("--video", type=Path, default=None,
-                              help="replay file (default: runs/enjoy/<name>-<time>.mp4)")
+    enjoy_parser.add_argument(
+        "--eval-episodes",
+        type=int,
+        default=None,
+        help="episodes to evaluate (default: the model's own evaluation seeds)",
+    )
+    enjoy_parser.add_argument(
+        "--video", type=Path, default=None, help="replay file (default: runs/enjoy/<name>-<time>.mp4)"
+    )
     enjoy_parser.add_argument("--no-video", action="store_true", help="evaluate only")
-    enjoy_parser.add_argument("--trust-pickle", action="store_true",
-                              help="allow reading a course-format q-learning.pkl (pickle can run code)")
+    enjoy_parser.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow reading a course-format q-learning.pkl (pickle can run code)",
+    )
     args = parser.parse_args(argv)
 
     try:

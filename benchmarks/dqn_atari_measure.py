@@ -1,6 +1,6 @@
 """Measurements for algorithms/dqn_atari.py that a training run does not print by itself.
 
-    python benchmarks/dqn_atari_measure.py baselines   # random and untrained-network scores, course evaluation
+    python benchmarks/dqn_atari_measure.py baselines   # random and untrained-network scores (course eval)
     python benchmarks/dqn_atari_measure.py memory      # peak RSS with the default replay memory filled
     python benchmarks/dqn_atari_measure.py speed [--threads N]   # time of each part of a training step
 
@@ -34,11 +34,16 @@ def baselines(args):
     n_actions = dqn_atari.make_env(env_args).action_space.n
     policies = {"uniformly random actions (epsilon 1)": lambda obs: int(rng.integers(n_actions))}
     torch.manual_seed(1)  # the initialization a --seed 1 run starts from
-    policies["untrained network, greedy"] = dqn_atari.greedy_policy(dqn_atari.QNetwork(n_actions).eval(), "cpu")
+    policies["untrained network, greedy"] = dqn_atari.greedy_policy(
+        dqn_atari.QNetwork(n_actions).eval(), "cpu"
+    )
     for name, policy in policies.items():
         result = hub_utils.evaluate(policy, dqn_atari.make_env(env_args), seeds)
-        print(f"{name}: mean_reward {result.mean:.2f} +/- {result.std:.2f} (result {result.result:.2f}) over "
-              f"{len(seeds)} games; returns {result.returns}; lengths {result.lengths}", flush=True)
+        print(
+            f"{name}: mean_reward {result.mean:.2f} +/- {result.std:.2f} (result {result.result:.2f}) over "
+            f"{len(seeds)} games; returns {result.returns}; lengths {result.lengths}",
+            flush=True,
+        )
 
 
 def memory(args):
@@ -51,8 +56,11 @@ def memory(args):
     replay.start_episode(frame)
     for step in range(args.buffer_size - 1):
         replay.add(step % 6, 1.0, False, frame)
-    print(f"replay memory of {args.buffer_size:,} steps: {replay.nbytes / 1e9:.3f} GB of arrays; peak RSS "
-          f"{before:.3f} GB after the imports, {allocated:.3f} GB after np.zeros, {peak_rss_gb():.3f} GB once full")
+    print(
+        f"replay memory of {args.buffer_size:,} steps: {replay.nbytes / 1e9:.3f} GB of arrays; peak RSS "
+        f"{before:.3f} GB after the imports, {allocated:.3f} GB after np.zeros, "
+        f"{peak_rss_gb():.3f} GB once full"
+    )
 
 
 def speed(args):
@@ -81,7 +89,8 @@ def speed(args):
 
     def gradient_step():
         b_obs, b_actions, b_rewards, b_terminations, b_next_obs = (
-            torch.from_numpy(array) for array in replay.get(replay.sample_slots(32, rng)))
+            torch.from_numpy(array) for array in replay.get(replay.sample_slots(32, rng))
+        )
         target = dqn_atari.td_target(b_rewards, b_next_obs, b_terminations, 0.99, target_network)
         loss = F.smooth_l1_loss(q_network(b_obs).gather(1, b_actions.unsqueeze(1)).squeeze(1), target)
         optimizer.zero_grad()
@@ -90,14 +99,18 @@ def speed(args):
         optimizer.step()
 
     update_ms = per_call_ms(gradient_step, 100)
-    print(f"threads {args.threads}: env step {env_ms:.2f} ms, greedy action {act_ms:.2f} ms, minibatch sample "
-          f"{sample_ms:.2f} ms, gradient step {update_ms:.1f} ms -> predicted SPS: warm-up (epsilon ~1) "
-          f"{1e3 / env_ms:.0f}, learning (train_frequency 4, epsilon 0.01) "
-          f"{1e3 / (env_ms + 0.99 * act_ms + update_ms / 4):.0f}")
+    print(
+        f"threads {args.threads}: env step {env_ms:.2f} ms, greedy action {act_ms:.2f} ms, minibatch sample "
+        f"{sample_ms:.2f} ms, gradient step {update_ms:.1f} ms -> predicted SPS: warm-up (epsilon ~1) "
+        f"{1e3 / env_ms:.0f}, learning (train_frequency 4, epsilon 0.01) "
+        f"{1e3 / (env_ms + 0.99 * act_ms + update_ms / 4):.0f}"
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("baselines").add_argument("--episodes", type=int, default=10)
     commands.add_parser("memory").add_argument("--buffer-size", type=int, default=1_000_000)

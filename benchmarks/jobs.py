@@ -64,7 +64,7 @@ def downsample(curve: list[list[float]], points: int = CURVE_POINTS) -> list[lis
     """Averages consecutive episodes into at most ``points`` bins: [last step of bin, mean return]."""
     if len(curve) <= points:
         return curve
-    bins = [curve[len(curve) * i // points: len(curve) * (i + 1) // points] for i in range(points)]
+    bins = [curve[len(curve) * i // points : len(curve) * (i + 1) // points] for i in range(points)]
     return [[chunk[-1][0], sum(value for _, value in chunk) / len(chunk)] for chunk in bins]
 
 
@@ -97,15 +97,33 @@ def record_from_run_dir(run_dir: Path) -> dict:
         else:
             flags += [flag, *map(str, value if isinstance(value, list) else [value])]
     algo = Path(results["script"]).stem
-    return dict(algo=algo, env_id=args["env_id"], seed=args["seed"], flags=flags,
-                command=shlex.join(["python", *training_command(algo, args["env_id"], args["seed"], flags)]),
-                code=None, status="ok", returncode=0, date=results["date"],
-                wall_s=results.get("training", {}).get("wall_time_s"), results=results,
-                curve=downsample(read_curve(run_dir)), error=None, run_dir=str(run_dir))
+    return dict(
+        algo=algo,
+        env_id=args["env_id"],
+        seed=args["seed"],
+        flags=flags,
+        command=shlex.join(["python", *training_command(algo, args["env_id"], args["seed"], flags)]),
+        code=None,
+        status="ok",
+        returncode=0,
+        date=results["date"],
+        wall_s=results.get("training", {}).get("wall_time_s"),
+        results=results,
+        curve=downsample(read_curve(run_dir)),
+        error=None,
+        run_dir=str(run_dir),
+    )
 
 
-def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: Path,
-                 on_curve: Callable[[list[list[float]]], None] | None = None, poll_s: float = 2.0) -> dict:
+def run_training(
+    algo: str,
+    env_id: str,
+    seed: int,
+    flags: list[str],
+    workdir: Path,
+    on_curve: Callable[[list[list[float]]], None] | None = None,
+    poll_s: float = 2.0,
+) -> dict:
     """Runs algorithms/<algo>.py in ``workdir`` (its run folder lands in workdir/runs/) and
     returns its record. While it runs, ``on_curve`` (if given) is called with the learning curve
     every time new episodes appear: the tuner reports them to its early-stopping scheduler. If
@@ -116,8 +134,13 @@ def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: P
     started, date = time.time(), time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     log_path = workdir / "log.txt"
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, str(REPO / command[0]), *command[1:]], cwd=workdir,
-                                   stdout=log, stderr=subprocess.STDOUT, env=environment)
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / command[0]), *command[1:]],
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
         try:
             episodes_seen, read = 0, None
             while process.poll() is None:
@@ -138,10 +161,19 @@ def run_training(algo: str, env_id: str, seed: int, flags: list[str], workdir: P
     run_dir = find_run_dir(workdir)
     results_path = run_dir / "results.json" if run_dir else None
     ok = process.returncode == 0 and results_path is not None and results_path.is_file()
-    return dict(algo=algo, env_id=env_id, seed=seed, flags=flags, command=shlex.join(["python", *command]),
-                code=code, status="ok" if ok else "failed", returncode=process.returncode, date=date,
-                wall_s=round(time.time() - started, 1),
-                results=json.loads(results_path.read_text()) if ok else None,
-                curve=downsample(read_curve(run_dir)) if run_dir else [],
-                error=None if ok else "\n".join(log_path.read_text().splitlines()[-5:]),
-                run_dir=str(run_dir) if run_dir else None)
+    return dict(
+        algo=algo,
+        env_id=env_id,
+        seed=seed,
+        flags=flags,
+        command=shlex.join(["python", *command]),
+        code=code,
+        status="ok" if ok else "failed",
+        returncode=process.returncode,
+        date=date,
+        wall_s=round(time.time() - started, 1),
+        results=json.loads(results_path.read_text()) if ok else None,
+        curve=downsample(read_curve(run_dir)) if run_dir else [],
+        error=None if ok else "\n".join(log_path.read_text().splitlines()[-5:]),
+        run_dir=str(run_dir) if run_dir else None,
+    )

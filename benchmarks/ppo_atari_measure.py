@@ -33,21 +33,29 @@ def random_sps(args):
     seconds = time.perf_counter() - start
     envs.close()
     steps = actions.size
-    print(f"{args.env_id}: {args.num_envs} envs, env_threads {args.env_threads}: {steps} agent steps in "
-          f"{seconds:.1f} s = {steps / seconds:.0f} steps/s ({4 * steps / seconds:.0f} frames/s), random actions")
+    print(
+        f"{args.env_id}: {args.num_envs} envs, env_threads {args.env_threads}: {steps} agent steps in "
+        f"{seconds:.1f} s = {steps / seconds:.0f} steps/s ({4 * steps / seconds:.0f} frames/s), "
+        "random actions"
+    )
 
 
 def random_score(args):
     env = ppo_atari.make_env(argparse.Namespace(env_id=args.env_id))
     rng = np.random.default_rng(args.seed)
-    evaluation = hub_utils.evaluate(lambda obs: int(rng.integers(env.action_space.n)), env,
-                                    hub_utils.eval_seeds(args.seed, args.episodes))
-    print(f"{args.env_id}: random play {evaluation.mean:.2f} +/- {evaluation.std:.2f} over {args.episodes} "
-          f"whole games (result {evaluation.result:.2f}; lengths {evaluation.lengths})")
+    evaluation = hub_utils.evaluate(
+        lambda obs: int(rng.integers(env.action_space.n)), env, hub_utils.eval_seeds(args.seed, args.episodes)
+    )
+    print(
+        f"{args.env_id}: random play {evaluation.mean:.2f} +/- {evaluation.std:.2f} over {args.episodes} "
+        f"whole games (result {evaluation.result:.2f}; lengths {evaluation.lengths})"
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("what", choices=["random-sps", "random-score"])
     parser.add_argument("--env-id", default="BreakoutNoFrameskip-v4")
     parser.add_argument("--num-envs", type=int, default=8)

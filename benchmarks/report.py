@@ -18,8 +18,14 @@ RESULTS = BENCHMARKS / "results"  # tables and plots (committed)
 
 # The Deep RL Course's bars, on a run's result = mean - std over its evaluation episodes
 # (../shared/reference.md). CartPole's is Unit 4's.
-COURSE_BARS = {"LunarLander-v2": 200, "Taxi-v3": 4.5, "SpaceInvadersNoFrameskip-v4": 200, "CartPole-v1": 350,
-               "Pixelcopter-PLE-v0": 5, "PandaReachDense-v3": -3.5}
+COURSE_BARS = {
+    "LunarLander-v2": 200,
+    "Taxi-v3": 4.5,
+    "SpaceInvadersNoFrameskip-v4": 200,
+    "CartPole-v1": 350,
+    "Pixelcopter-PLE-v0": 5,
+    "PandaReachDense-v3": -3.5,
+}
 
 # Published results to read ours against (CleanRL: mean of the last 100 training episodes;
 # RL Zoo: evaluation; both from their benchmark pages, copied in ../shared/reference.md).
@@ -70,9 +76,11 @@ def rows_by_env(records: list[dict]) -> dict[str, list[dict]]:
 def markdown_table(algo: str, records: list[dict]) -> str:
     """One row per environment: the spread across seeds of each seed's evaluation mean, the
     course bar's pass count on each seed's result (mean - std), cost, and the published anchor."""
-    lines = ["| env | steps | seeds | eval mean across seeds | course bar (result >=) | wall time per run "
-             "| SPS | failed | published |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| env | steps | seeds | eval mean across seeds | course bar (result >=) | wall time per run "
+        "| SPS | failed | published |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for env_id, group in rows_by_env(records).items():
         done = [r for r in group if r["status"] == "ok"]
         failed = len(group) - len(done)
@@ -82,25 +90,40 @@ def markdown_table(algo: str, records: list[dict]) -> str:
         bar_text = f"{passed}/{len(done)} (>= {bar:g})" if bar is not None else "-"
         walls = [r["results"]["training"]["wall_time_s"] for r in done]
         sps = [steps_per_second(r["results"]["training"]) for r in done]
-        lines.append(" | ".join([
-            f"| {env_id}", step_range(steps), str(len(done)),
-            mean_std([r["results"]["mean_reward"] for r in done]), bar_text,
-            duration(statistics.mean(walls)) if walls else "-",
-            f"{statistics.mean(sps):,.0f}" if sps else "-", str(failed),
-            ANCHORS.get((algo, env_id), "-") + " |"]))
+        lines.append(
+            " | ".join(
+                [
+                    f"| {env_id}",
+                    step_range(steps),
+                    str(len(done)),
+                    mean_std([r["results"]["mean_reward"] for r in done]),
+                    bar_text,
+                    duration(statistics.mean(walls)) if walls else "-",
+                    f"{statistics.mean(sps):,.0f}" if sps else "-",
+                    str(failed),
+                    ANCHORS.get((algo, env_id), "-") + " |",
+                ]
+            )
+        )
     return "\n".join(lines)
 
 
 def seed_table(records: list[dict]) -> str:
     """Every run: its result, score, cost and the command that made it (failed runs included)."""
-    lines = ["| env | seed | result | eval mean +/- std | wall time | SPS | date | command |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| env | seed | result | eval mean +/- std | wall time | SPS | date | command |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for env_id, group in rows_by_env(records).items():
         for r in group:
             if r["status"] == "ok":
                 res, training = r["results"], r["results"]["training"]
-                cells = [f"{res['result']:.2f}", f"{res['mean_reward']:.2f} +/- {res['std_reward']:.2f}",
-                         duration(training['wall_time_s']), f"{steps_per_second(training):,.0f}"]
+                cells = [
+                    f"{res['result']:.2f}",
+                    f"{res['mean_reward']:.2f} +/- {res['std_reward']:.2f}",
+                    duration(training["wall_time_s"]),
+                    f"{steps_per_second(training):,.0f}",
+                ]
             else:
                 error = (r.get("error") or "").splitlines()[-1:] or [""]
                 cells = [f"FAILED (exit {r['returncode']})", error[0].replace("|", "/")[:80], "-", "-"]
@@ -122,18 +145,22 @@ def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None
     """Episodic training return against environment steps: the mean across seeds and its
     min-max band, each seed's curve averaged over its last 10 points and put on a common step grid."""
     import matplotlib
+
     matplotlib.use("Agg")  # headless
     import matplotlib.pyplot as plt
     import numpy as np
 
-    curves = [np.array(r["curve"], dtype=float) for r in records if r["status"] == "ok" and len(r["curve"]) > 1]
+    curves = [
+        np.array(r["curve"], dtype=float) for r in records if r["status"] == "ok" and len(r["curve"]) > 1
+    ]
     figure, axes = plt.subplots(figsize=(6, 4))
     if curves:
         grid = np.linspace(0, min(curve[-1, 0] for curve in curves), 200)
         smoothed = [np.interp(grid, curve[:, 0], trailing_mean(curve[:, 1], 10)) for curve in curves]
         axes.plot(grid, np.mean(smoothed, axis=0), label=f"mean of {len(curves)} seeds")
-        axes.fill_between(grid, np.min(smoothed, axis=0), np.max(smoothed, axis=0), alpha=0.25,
-                          label="min-max across seeds")
+        axes.fill_between(
+            grid, np.min(smoothed, axis=0), np.max(smoothed, axis=0), alpha=0.25, label="min-max across seeds"
+        )
     if env_id in COURSE_BARS:
         axes.axhline(COURSE_BARS[env_id], color="gray", linestyle="--", linewidth=1, label="course bar")
     axes.set(title=f"{algo}.py on {env_id}", xlabel="environment steps", ylabel="episodic return (training)")
@@ -154,15 +181,27 @@ def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS, in
     path = results_dir / f"{algo}.md"
     sections = [f"# {algo}.py benchmark", ""]
     if invocation:
-        sections += [f"Last written by `{invocation}`; each run's own command and date are under "
-                     "\"Every run\" (imported: a run made by hand earlier, added with --import-runs).", ""]
+        sections += [
+            f"Last written by `{invocation}`; each run's own command and date are under "
+            '"Every run" (imported: a run made by hand earlier, added with --import-runs).',
+            "",
+        ]
     elif path.is_file():  # redrawn by report.py: keep the line naming the last benchmark command
         sections += [line for line in path.read_text().splitlines() if line.startswith("Last written by")][:1]
         sections += [""] if len(sections) > 2 else []
-    sections += ["Eval mean: the deterministic policy's mean return over each run's evaluation episodes, "
-                 "averaged over seeds (+/- the spread across seeds). Course bar: runs whose result (mean - std) "
-                 "passes. Wall time and SPS are each run's training alone, with other runs sharing the machine's "
-                 "cores.", "", markdown_table(algo, records), "", "## Every run", "", seed_table(records), ""]
+    sections += [
+        "Eval mean: the deterministic policy's mean return over each run's evaluation episodes, "
+        "averaged over seeds (+/- the spread across seeds). Course bar: runs whose result (mean - std) "
+        "passes. Wall time and SPS are each run's training alone, with other runs sharing the machine's "
+        "cores.",
+        "",
+        markdown_table(algo, records),
+        "",
+        "## Every run",
+        "",
+        seed_table(records),
+        "",
+    ]
     for env_id, group in rows_by_env(records).items():
         if not any(r["status"] == "ok" for r in group):
             continue
@@ -175,12 +214,22 @@ def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS, in
 def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
     """results/README.md: every algorithm's summary rows in one table, linking to its page."""
     header, rule, *_ = markdown_table("", []).splitlines()
-    lines = ["# Benchmark summary", "", "Each algorithm's page lists every run with its command and date, and "
-             "the learning curves.", "", "| algorithm " + header, "|---" + rule]
-    for algo in sorted(path.name for path in runs_dir.iterdir() if path.is_dir()) if runs_dir.is_dir() else []:
+    lines = [
+        "# Benchmark summary",
+        "",
+        "Each algorithm's page lists every run with its command and date, and the learning curves.",
+        "",
+        "| algorithm " + header,
+        "|---" + rule,
+    ]
+    for algo in (
+        sorted(path.name for path in runs_dir.iterdir() if path.is_dir()) if runs_dir.is_dir() else []
+    ):
         records = load_records(algo, runs_dir)
         if records:
-            lines += [f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]]
+            lines += [
+                f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]
+            ]
     path = results_dir / "README.md"
     results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
@@ -192,12 +241,16 @@ def load_records(algo: str, runs_dir: Path = RUNS) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--algo", default=None, help="script name without .py, e.g. ppo (default: every one)")
     parser.add_argument("--runs-dir", type=Path, default=RUNS, help="where run.py keeps records")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where tables and plots go")
     args = parser.parse_args()
-    algos = [args.algo] if args.algo else sorted(path.name for path in args.runs_dir.glob("*") if path.is_dir())
+    algos = (
+        [args.algo] if args.algo else sorted(path.name for path in args.runs_dir.glob("*") if path.is_dir())
+    )
     for algo in algos:
         records = load_records(algo, args.runs_dir)
         if not records:

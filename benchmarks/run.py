@@ -36,18 +36,36 @@ import report
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", required=True, help=f"script name without .py ({', '.join(jobs.known_algorithms())})")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--algo", required=True, help=f"script name without .py ({', '.join(jobs.known_algorithms())})"
+    )
     parser.add_argument("--env-ids", nargs="+", default=[], help="gymnasium ids to train on")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5], help="one run per seed and env id")
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5], help="one run per seed and env id"
+    )
     parser.add_argument("--address", default=None, help="an existing Ray cluster (host:port); default: local")
-    parser.add_argument("--num-cpus", type=int, default=None,
-                        help="local Ray's CPUs, i.e. runs at once (default: this machine's cores)")
+    parser.add_argument(
+        "--num-cpus",
+        type=int,
+        default=None,
+        help="local Ray's CPUs, i.e. runs at once (default: this machine's cores)",
+    )
     parser.add_argument("--runs-dir", type=Path, default=report.RUNS, help="records and run folders")
     parser.add_argument("--results-dir", type=Path, default=report.RESULTS, help="tables and plots")
-    parser.add_argument("--import-runs", nargs="+", type=Path, default=[], metavar="RUN_DIR",
-                        help="finished run folders of this algo to add as records")
-    parser.add_argument("script_flags", nargs="*", metavar="-- FLAGS", help="flags for every run of the script")
+    parser.add_argument(
+        "--import-runs",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="RUN_DIR",
+        help="finished run folders of this algo to add as records",
+    )
+    parser.add_argument(
+        "script_flags", nargs="*", metavar="-- FLAGS", help="flags for every run of the script"
+    )
     args = parser.parse_args(argv)
     jobs.check_algorithm(args.algo)
     if not args.env_ids and not args.import_runs:
@@ -88,10 +106,13 @@ def main(argv=None):
     todo, code = [], jobs.code_version(args.algo)
     for env_id in args.env_ids:
         for seed in args.seeds:
-            command = shlex.join(["python", *jobs.training_command(args.algo, env_id, seed, args.script_flags)])
+            command = shlex.join(
+                ["python", *jobs.training_command(args.algo, env_id, seed, args.script_flags)]
+            )
             workdir = job_dir(args.runs_dir, args.algo, env_id, seed)
             if is_finished(workdir / "record.json", command, code):
-                print(f"skip {env_id} seed {seed}: finished earlier with the same code ({workdir / 'record.json'})")
+                record_path = workdir / "record.json"
+                print(f"skip {env_id} seed {seed}: finished earlier with the same code ({record_path})")
             else:
                 todo.append((env_id, seed, workdir))
 
@@ -106,8 +127,10 @@ def main(argv=None):
         # One CPU per run: the scripts use one torch thread and step their envs in-process.
         train = ray.remote(num_cpus=1, max_retries=0)(jobs.run_training)
         started = time.time()
-        pending = {train.remote(args.algo, env_id, seed, args.script_flags, workdir): workdir
-                   for env_id, seed, workdir in todo}
+        pending = {
+            train.remote(args.algo, env_id, seed, args.script_flags, workdir): workdir
+            for env_id, seed, workdir in todo
+        }
         print(f"{len(pending)} runs on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs)", flush=True)
         while pending:
             [finished], _ = ray.wait(list(pending))
@@ -115,10 +138,17 @@ def main(argv=None):
             record = ray.get(finished)
             workdir.mkdir(parents=True, exist_ok=True)
             (workdir / "record.json").write_text(json.dumps(record, indent=1))
-            score = (f"result {record['results']['result']:.2f}" if record["status"] == "ok"
-                     else f"FAILED (exit {record['returncode']}): {''.join((record['error'] or '').splitlines()[-1:])}")
-            print(f"[{time.time() - started:7.0f} s] {record['env_id']} seed {record['seed']}: {score}"
-                  f" ({len(pending)} left)", flush=True)  # live in a log file too
+            last_error_line = "".join((record["error"] or "").splitlines()[-1:])
+            score = (
+                f"result {record['results']['result']:.2f}"
+                if record["status"] == "ok"
+                else f"FAILED (exit {record['returncode']}): {last_error_line}"
+            )
+            print(
+                f"[{time.time() - started:7.0f} s] {record['env_id']} seed {record['seed']}: {score}"
+                f" ({len(pending)} left)",
+                flush=True,
+            )  # live in a log file too
         ray.shutdown()
 
     records = report.load_records(args.algo, args.runs_dir)

@@ -78,12 +78,14 @@ def time_split(env_id, flags, min_steps=40_000):
             finally:
                 seconds[part] += time.perf_counter() - start
                 timing.discard(part)
+
         return wrapper
 
     def marked(function):
         def wrapper(*args, **kwargs):
             marks.append((time.perf_counter(), dict(seconds)))
             return function(*args, **kwargs)
+
         return wrapper
 
     def make_vector_env(*args, **kwargs):
@@ -92,12 +94,27 @@ def time_split(env_id, flags, min_steps=40_000):
         return envs
 
     original_make_vector_env = ppo.make_vector_env
-    argv = ["ppo.py", "--env-id", env_id, "--total-timesteps", str((iterations + 1) * batch_size), "--no-capture-video",
-            "--eval-episodes", "1", *flags]
-    patches = [(ppo, "make_vector_env", make_vector_env), (ppo, "compute_gae", marked(ppo.compute_gae)),
-               (hub_utils.Progress, "update", marked(hub_utils.Progress.update)), (sys, "argv", argv)]
-    patches += [(ppo.NumpyAgent, name, timed(getattr(ppo.NumpyAgent, name), "inference"))
-                for name in ("normalize", "sample_action", "value")]
+    argv = [
+        "ppo.py",
+        "--env-id",
+        env_id,
+        "--total-timesteps",
+        str((iterations + 1) * batch_size),
+        "--no-capture-video",
+        "--eval-episodes",
+        "1",
+        *flags,
+    ]
+    patches = [
+        (ppo, "make_vector_env", make_vector_env),
+        (ppo, "compute_gae", marked(ppo.compute_gae)),
+        (hub_utils.Progress, "update", marked(hub_utils.Progress.update)),
+        (sys, "argv", argv),
+    ]
+    patches += [
+        (ppo.NumpyAgent, name, timed(getattr(ppo.NumpyAgent, name), "inference"))
+        for name in ("normalize", "sample_action", "value")
+    ]
     signal_handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     with contextlib.ExitStack() as stack:
         for owner, name, replacement in patches:
@@ -108,70 +125,135 @@ def time_split(env_id, flags, min_steps=40_000):
     for signum, handler in signal_handlers.items():  # main() installed its own
         signal.signal(signum, handler)
     (start, at_start), (end, at_end) = marks[1], marks[-1]  # the end of the first iteration, of the last
-    update = sum(update_end - update_start for (update_start, _), (update_end, _) in zip(marks[2::2], marks[3::2]))
+    update = sum(
+        update_end - update_start for (update_start, _), (update_end, _) in zip(marks[2::2], marks[3::2])
+    )
     environment, inference = (at_end[part] - at_start[part] for part in ("environment", "inference"))
-    split = {"environment": environment, "inference": inference,
-             "rest of the rollout": end - start - update - environment - inference, "update": update}
+    split = {
+        "environment": environment,
+        "inference": inference,
+        "rest of the rollout": end - start - update - environment - inference,
+        "update": update,
+    }
     return {part: value / iterations for part, value in split.items()}
 
 
 def our_sps(algo, env_id, total_timesteps, flags):
     with tempfile.TemporaryDirectory() as cwd:
-        subprocess.run([sys.executable, str(REPO / f"algorithms/{algo}.py"), "--env-id", env_id, "--total-timesteps",
-                        str(total_timesteps), "--no-capture-video", "--eval-episodes", "1", *flags],
-                       cwd=cwd, check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / f"algorithms/{algo}.py"),
+                "--env-id",
+                env_id,
+                "--total-timesteps",
+                str(total_timesteps),
+                "--no-capture-video",
+                "--eval-episodes",
+                "1",
+                *flags,
+            ],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+        )
         (results,) = Path(cwd).glob("runs/*/results.json")
         return json.loads(results.read_text())["training"]["sps"]
 
 
 def cleanrl_sps(script, env_id, total_timesteps, flags):
-    flags = [word for flag in flags  # CleanRL spells `--no-anneal-lr` as `--anneal-lr False`
-             for word in ([f"--{flag[5:]}", "False"] if flag.startswith("--no-") else [flag])]
+    flags = [
+        word
+        for flag in flags  # CleanRL spells `--no-anneal-lr` as `--anneal-lr False`
+        for word in ([f"--{flag[5:]}", "False"] if flag.startswith("--no-") else [flag])
+    ]
     with tempfile.TemporaryDirectory() as cwd:
-        output = subprocess.run([sys.executable, str(script), "--env-id", hub_utils.resolve_env_id(env_id, quiet=True),
-                                 "--total-timesteps", str(total_timesteps), *flags],
-                                cwd=cwd, check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                "--env-id",
+                hub_utils.resolve_env_id(env_id, quiet=True),
+                "--total-timesteps",
+                str(total_timesteps),
+                *flags,
+            ],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         return int(re.findall(r"SPS: (\d+)", output)[-1])
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", choices=["ppo", "dqn"], default="ppo", help="which script: algorithms/ALGO.py")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--algo", choices=["ppo", "dqn"], default="ppo", help="which script: algorithms/ALGO.py"
+    )
     parser.add_argument("--env-id", default="LunarLander-v2")
     parser.add_argument("--total-timesteps", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each script")
-    parser.add_argument("--cleanrl", type=Path, default=None, help="a copy of CleanRL's script to compare with")
-    parser.add_argument("--ours-only", default="", metavar="FLAGS",
-                        help="flags only our script has, in one quoted string (e.g. dqn.py's \"--hidden-sizes 120 84\")")
+    parser.add_argument(
+        "--cleanrl", type=Path, default=None, help="a copy of CleanRL's script to compare with"
+    )
+    parser.add_argument(
+        "--ours-only",
+        default="",
+        metavar="FLAGS",
+        help='flags only our script has, in one quoted string (e.g. dqn.py\'s "--hidden-sizes 120 84")',
+    )
     parser.add_argument("flags", nargs="*", help="hyperparameter flags for both scripts (after --)")
     options = parser.parse_args()
 
-    args = hub_utils.load_algorithm(f"{options.algo}.py").parse_args(["--env-id", options.env_id, *options.flags])
+    args = hub_utils.load_algorithm(f"{options.algo}.py").parse_args(
+        ["--env-id", options.env_id, *options.flags]
+    )
     raw = raw_throughput(options.env_id, args.num_envs if options.algo == "ppo" else None)
     ours, theirs = [], []
     for _ in range(options.repeats):
-        ours.append(our_sps(options.algo, options.env_id, options.total_timesteps,
-                            [*options.flags, *shlex.split(options.ours_only)]))
+        ours.append(
+            our_sps(
+                options.algo,
+                options.env_id,
+                options.total_timesteps,
+                [*options.flags, *shlex.split(options.ours_only)],
+            )
+        )
         if options.cleanrl:
-            theirs.append(cleanrl_sps(options.cleanrl, options.env_id, options.total_timesteps, options.flags))
+            theirs.append(
+                cleanrl_sps(options.cleanrl, options.env_id, options.total_timesteps, options.flags)
+            )
 
-    print(f"# {options.algo}.py on {options.env_id}, {options.total_timesteps} steps, flags: "
-          f"{' '.join(options.flags) or '(defaults)'}; ours only: {options.ours_only or '(none)'}")
+    print(
+        f"# {options.algo}.py on {options.env_id}, {options.total_timesteps} steps, flags: "
+        f"{' '.join(options.flags) or '(defaults)'}; ours only: {options.ours_only or '(none)'}"
+    )
     print("| measure | steps/s | ratio |\n| --- | --- | --- |")
     print(f"| raw environment, random actions | {raw:,.0f} | 1.00 |")
-    print(f"| {options.algo}.py (median of {len(ours)}: {ours}) | {statistics.median(ours):,.0f} | "
-          f"{statistics.median(ours) / raw:.2f} of raw |")
+    print(
+        f"| {options.algo}.py (median of {len(ours)}: {ours}) | {statistics.median(ours):,.0f} | "
+        f"{statistics.median(ours) / raw:.2f} of raw |"
+    )
     if theirs:
-        print(f"| CleanRL {options.algo}.py (median of {len(theirs)}: {theirs}) | {statistics.median(theirs):,.0f} | "
-              f"ours / CleanRL = {statistics.median(ours) / statistics.median(theirs):.2f} |")
+        print(
+            f"| CleanRL {options.algo}.py (median of {len(theirs)}: {theirs}) | "
+            f"{statistics.median(theirs):,.0f} | "
+            f"ours / CleanRL = {statistics.median(ours) / statistics.median(theirs):.2f} |"
+        )
     if options.algo != "ppo":
         return
     split = time_split(options.env_id, options.flags)
     total = sum(split.values())
-    print(f"\n{args.num_envs} envs x {args.num_steps} steps, {args.num_minibatches} minibatches x "
-          f"{args.update_epochs} epochs. One iteration ({args.num_envs * args.num_steps} steps) of ppo.py's training "
-          f"loop, {total * 1000:.0f} ms: " + ", ".join(f"{part} {value * 1000:.1f} ms ({value / total:.0%})"
-                                             for part, value in split.items()))
+    print(
+        f"\n{args.num_envs} envs x {args.num_steps} steps, {args.num_minibatches} minibatches x "
+        f"{args.update_epochs} epochs. One iteration ({args.num_envs * args.num_steps} steps) of ppo.py's "
+        "training "
+        f"loop, {total * 1000:.0f} ms: "
+        + ", ".join(f"{part} {value * 1000:.1f} ms ({value / total:.0%})" for part, value in split.items())
+    )
 
 
 if __name__ == "__main__":

@@ -35,14 +35,35 @@ BENCHMARKS = Path(__file__).resolve().parent
 # Search spaces used when no --param is given: the flags that matter most, in ranges around the
 # published settings (CleanRL, RL Zoo).
 DEFAULT_SPACES = {
-    "ppo": ["learning-rate=loguniform:1e-4:1e-3", "ent-coef=uniform:0:0.02", "gae-lambda=choice:0.9:0.95:0.98",
-            "clip-coef=choice:0.1:0.2:0.3", "update-epochs=choice:4:8:10"],
-    "a2c": ["learning-rate=loguniform:1e-4:3e-3", "ent-coef=uniform:0:0.02", "gae-lambda=choice:0.9:0.95:1.0",
-            "num-steps=choice:5:8:16"],
-    "dqn": ["learning-rate=loguniform:1e-4:1e-3", "exploration-fraction=uniform:0.05:0.5",
-            "target-network-frequency=choice:250:500:1000", "train-frequency=choice:1:4:10"],
-    "reinforce": ["learning-rate=loguniform:1e-4:1e-2", "gamma=choice:0.95:0.99:0.999", "hidden-size=choice:16:32:64"],
-    "q_learning": ["learning-rate=uniform:0.1:1.0", "gamma=choice:0.9:0.95:0.99", "min-epsilon=uniform:0.01:0.3"],
+    "ppo": [
+        "learning-rate=loguniform:1e-4:1e-3",
+        "ent-coef=uniform:0:0.02",
+        "gae-lambda=choice:0.9:0.95:0.98",
+        "clip-coef=choice:0.1:0.2:0.3",
+        "update-epochs=choice:4:8:10",
+    ],
+    "a2c": [
+        "learning-rate=loguniform:1e-4:3e-3",
+        "ent-coef=uniform:0:0.02",
+        "gae-lambda=choice:0.9:0.95:1.0",
+        "num-steps=choice:5:8:16",
+    ],
+    "dqn": [
+        "learning-rate=loguniform:1e-4:1e-3",
+        "exploration-fraction=uniform:0.05:0.5",
+        "target-network-frequency=choice:250:500:1000",
+        "train-frequency=choice:1:4:10",
+    ],
+    "reinforce": [
+        "learning-rate=loguniform:1e-4:1e-2",
+        "gamma=choice:0.95:0.99:0.999",
+        "hidden-size=choice:16:32:64",
+    ],
+    "q_learning": [
+        "learning-rate=uniform:0.1:1.0",
+        "gamma=choice:0.9:0.95:0.99",
+        "min-epsilon=uniform:0.01:0.3",
+    ],
 }
 SMOOTHING_EPISODES = 10  # the reported metric: mean return of the last this many training episodes
 
@@ -64,8 +85,10 @@ def parse_param(spec: str):
     name, _, distribution = spec.partition("=")
     kind, *values = distribution.split(":")
     if not name or kind not in (*kinds, "choice") or not values:
-        raise ValueError(f"--param {spec!r}: expected NAME=KIND:ARGS with KIND one of "
-                         f"{', '.join([*kinds, 'choice'])}, e.g. learning-rate=loguniform:1e-4:1e-3")
+        raise ValueError(
+            f"--param {spec!r}: expected NAME=KIND:ARGS with KIND one of "
+            f"{', '.join([*kinds, 'choice'])}, e.g. learning-rate=loguniform:1e-4:1e-3"
+        )
     if kind == "choice":
         return name, tune.choice([number_or_word(value) for value in values])
     if len(values) != 2:
@@ -75,20 +98,37 @@ def parse_param(spec: str):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", required=True, help=f"script name without .py ({', '.join(DEFAULT_SPACES)})")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--algo", required=True, help=f"script name without .py ({', '.join(DEFAULT_SPACES)})"
+    )
     parser.add_argument("--env-id", required=True, help="the environment to tune on")
     parser.add_argument("--total-timesteps", type=int, required=True, help="training steps of each trial")
-    parser.add_argument("--param", action="append", default=None, metavar="NAME=KIND:ARGS",
-                        help="a flag to search (repeatable); default: the algorithm's space in DEFAULT_SPACES")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=None,
+        metavar="NAME=KIND:ARGS",
+        help="a flag to search (repeatable); default: the algorithm's space in DEFAULT_SPACES",
+    )
     parser.add_argument("--num-samples", type=int, default=16, help="trials in all")
-    parser.add_argument("--grace-steps", type=int, default=None,
-                        help="environment steps before ASHA may stop a trial (default: a quarter of the budget)")
+    parser.add_argument(
+        "--grace-steps",
+        type=int,
+        default=None,
+        help="environment steps before ASHA may stop a trial (default: a quarter of the budget)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="every trial's --seed, and Optuna's sampler seed")
     parser.add_argument("--address", default=None, help="an existing Ray cluster (host:port); default: local")
     parser.add_argument("--num-cpus", type=int, default=None, help="local Ray's CPUs, i.e. trials at once")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where trials and best.json go (default: benchmarks/tune/<algo>-<env id>)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where trials and best.json go (default: benchmarks/tune/<algo>-<env id>)",
+    )
     parser.add_argument("script_flags", nargs="*", metavar="-- FLAGS", help="fixed flags for every trial")
     args = parser.parse_args(argv)
     jobs.check_algorithm(args.algo)
@@ -115,8 +155,14 @@ def trial_flags(config: dict, total_timesteps: int, fixed: list[str]) -> list[st
 
 def make_trainable(args):
     """The function Tune runs once per trial: the script as a subprocess, its curve reported live."""
-    algo, env_id, seed, total, fixed, out = (args.algo, args.env_id, args.seed, args.total_timesteps,
-                                             args.script_flags, args.out)
+    algo, env_id, seed, total, fixed, out = (
+        args.algo,
+        args.env_id,
+        args.seed,
+        args.total_timesteps,
+        args.script_flags,
+        args.out,
+    )
 
     def trainable(config):
         from ray import tune
@@ -126,13 +172,21 @@ def make_trainable(args):
             tune.report({"global_step": int(curve[-1][0]), "episodic_return": statistics.mean(recent)})
 
         workdir = out / "trials" / tune.get_context().get_trial_id()
-        record = jobs.run_training(algo, env_id, seed, trial_flags(config, total, fixed), workdir, report_curve)
+        record = jobs.run_training(
+            algo, env_id, seed, trial_flags(config, total, fixed), workdir, report_curve
+        )
         (workdir / "record.json").write_text(json.dumps(record, indent=1))
         if record["status"] != "ok":
             raise RuntimeError(f"{record['command']} failed: {record['error']}")
         final = [value for _, value in record["curve"][-SMOOTHING_EPISODES:]] or [float("nan")]
-        tune.report({"global_step": total, "episodic_return": statistics.mean(final),
-                     "eval_result": record["results"]["result"], "eval_mean": record["results"]["mean_reward"]})
+        tune.report(
+            {
+                "global_step": total,
+                "episodic_return": statistics.mean(final),
+                "eval_result": record["results"]["result"],
+                "eval_mean": record["results"]["mean_reward"],
+            }
+        )
 
     return trainable
 
@@ -140,12 +194,22 @@ def make_trainable(args):
 def print_trial(trial) -> None:
     """One line per trial as it ends: its flags and how far it got (Tune's own table stays off)."""
     metrics = trial.last_result or {}
-    outcome = (f"eval result {metrics['eval_result']:.2f}" if "eval_result" in metrics else
-               f"stopped at step {metrics.get('global_step')}" if trial.status == "TERMINATED" else trial.status)
-    flags = " ".join(f"--{name} {value:.4g}" if isinstance(value, float) else f"--{name} {value}"
-                     for name, value in trial.config.items())
-    print(f"trial {trial.trial_id}: last 10 episodes {metrics.get('episodic_return', float('nan')):.2f}, "
-          f"{outcome}: {flags}", flush=True)
+    outcome = (
+        f"eval result {metrics['eval_result']:.2f}"
+        if "eval_result" in metrics
+        else f"stopped at step {metrics.get('global_step')}"
+        if trial.status == "TERMINATED"
+        else trial.status
+    )
+    flags = " ".join(
+        f"--{name} {value:.4g}" if isinstance(value, float) else f"--{name} {value}"
+        for name, value in trial.config.items()
+    )
+    print(
+        f"trial {trial.trial_id}: last 10 episodes {metrics.get('episodic_return', float('nan')):.2f}, "
+        f"{outcome}: {flags}",
+        flush=True,
+    )
 
 
 def main(argv=None):
@@ -171,28 +235,56 @@ def main(argv=None):
         tune.with_resources(make_trainable(args), {"cpu": 1}),
         param_space=args.space,
         tune_config=tune.TuneConfig(
-            metric="episodic_return", mode="max", num_samples=args.num_samples,
+            metric="episodic_return",
+            mode="max",
+            num_samples=args.num_samples,
             search_alg=OptunaSearch(seed=args.seed),
-            scheduler=ASHAScheduler(time_attr="global_step", max_t=args.total_timesteps,
-                                    grace_period=args.grace_steps, reduction_factor=3)),
-        run_config=tune.RunConfig(name="tune", storage_path=str(args.out), verbose=0, callbacks=[PrintTrials()]))
+            scheduler=ASHAScheduler(
+                time_attr="global_step",
+                max_t=args.total_timesteps,
+                grace_period=args.grace_steps,
+                reduction_factor=3,
+            ),
+        ),
+        run_config=tune.RunConfig(
+            name="tune", storage_path=str(args.out), verbose=0, callbacks=[PrintTrials()]
+        ),
+    )
     grid = tuner.fit()
     ray.shutdown()
 
     trials = []
     for result in grid:
         metrics = result.metrics or {}
-        trials.append(dict(config=result.config, error=str(result.error).splitlines()[0] if result.error else None,
-                           global_step=metrics.get("global_step"), episodic_return=metrics.get("episodic_return"),
-                           eval_result=metrics.get("eval_result"), eval_mean=metrics.get("eval_mean")))
+        trials.append(
+            dict(
+                config=result.config,
+                error=str(result.error).splitlines()[0] if result.error else None,
+                global_step=metrics.get("global_step"),
+                episodic_return=metrics.get("episodic_return"),
+                eval_result=metrics.get("eval_result"),
+                eval_mean=metrics.get("eval_mean"),
+            )
+        )
     finished = [trial for trial in trials if trial["eval_result"] is not None]
     if not finished:
         sys.exit(f"error: no trial finished; see {args.out / 'trials'}/*/log.txt")
     best = max(finished, key=lambda trial: trial["eval_result"])
-    command = ["python", *jobs.training_command(args.algo, args.env_id, args.seed,
-                                                trial_flags(best["config"], args.total_timesteps, args.script_flags))]
-    best.update(command=shlex.join(command), invocation=shlex.join(["python", "benchmarks/tune.py", *(
-        argv if argv is not None else sys.argv[1:])]))
+    command = [
+        "python",
+        *jobs.training_command(
+            args.algo,
+            args.env_id,
+            args.seed,
+            trial_flags(best["config"], args.total_timesteps, args.script_flags),
+        ),
+    ]
+    best.update(
+        command=shlex.join(command),
+        invocation=shlex.join(
+            ["python", "benchmarks/tune.py", *(argv if argv is not None else sys.argv[1:])]
+        ),
+    )
     (args.out / "best.json").write_text(json.dumps(best, indent=1))
     (args.out / "trials.md").write_text(trials_table(trials, best))
     print(trials_table(trials, best))
@@ -202,16 +294,28 @@ def main(argv=None):
 
 def trials_table(trials: list[dict], best: dict) -> str:
     names = sorted({name for trial in trials for name in trial["config"]})
-    lines = ["| " + " | ".join([*names, "steps trained", "last 10 episodes", "eval result", ""]) + " |",
-             "|" + "---|" * (len(names) + 4)]
+    lines = [
+        "| " + " | ".join([*names, "steps trained", "last 10 episodes", "eval result", ""]) + " |",
+        "|" + "---|" * (len(names) + 4),
+    ]
     for trial in sorted(trials, key=lambda t: -(t["eval_result"] if t["eval_result"] is not None else -1e18)):
-        status = "best" if trial is best else ("error" if trial["error"] else
-                                               "stopped by ASHA" if trial["eval_result"] is None else "")
-        cells = [f"{trial['config'].get(name):.4g}" if isinstance(trial["config"].get(name), float)
-                 else str(trial["config"].get(name)) for name in names]
-        cells += [str(trial["global_step"]),
-                  "-" if trial["episodic_return"] is None else f"{trial['episodic_return']:.2f}",
-                  "-" if trial["eval_result"] is None else f"{trial['eval_result']:.2f}", status]
+        status = (
+            "best"
+            if trial is best
+            else ("error" if trial["error"] else "stopped by ASHA" if trial["eval_result"] is None else "")
+        )
+        cells = [
+            f"{trial['config'].get(name):.4g}"
+            if isinstance(trial["config"].get(name), float)
+            else str(trial["config"].get(name))
+            for name in names
+        ]
+        cells += [
+            str(trial["global_step"]),
+            "-" if trial["episodic_return"] is None else f"{trial['episodic_return']:.2f}",
+            "-" if trial["eval_result"] is None else f"{trial['eval_result']:.2f}",
+            status,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

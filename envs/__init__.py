@@ -9,5 +9,6 @@ import gymnasium
 # gym-games registered Pixelcopter-PLE-v0 with no time limit; the course caps every training and
 # evaluation episode at max_t = 10000 steps, and so do we (envs/pixelcopter.py explains).
 if "Pixelcopter-PLE-v0" not in gymnasium.registry:
-    gymnasium.register(id="Pixelcopter-PLE-v0", entry_point="envs.pixelcopter:PixelcopterEnv",
-                       max_episode_steps=10_000)
+    gymnasium.register(
+        id="Pixelcopter-PLE-v0", entry_point="envs.pixelcopter:PixelcopterEnv", max_episode_steps=10_000
+    )

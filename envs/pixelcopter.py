@@ -60,7 +60,9 @@ class PixelcopterEnv(gym.Env):
 
     def __init__(self, render_mode=None, width=48, height=48, render_scale=4):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
         self.render_mode, self.render_scale = render_mode, render_scale
         self.width, self.height = width, height
         dt = 1000.0 / self.metadata["render_fps"]  # ms per step, PLE's force_fps tick
@@ -78,15 +80,34 @@ class PixelcopterEnv(gym.Env):
         self.action_space = gym.spaces.Discrete(2)
         # Bounds that hold on every step, the last one included: |momentum| stays below its fixed
         # points, and the copter is alive in [H/8, 7H/8] one step before any observation.
-        vel_low, vel_high = self.thrust * self.drag / (1 - self.drag), self.gravity * self.drag / (1 - self.drag)
+        vel_low, vel_high = (
+            self.thrust * self.drag / (1 - self.drag),
+            self.gravity * self.drag / (1 - self.drag),
+        )
         y_low, y_high = height * 0.125 + vel_low, height * 0.875 + vel_high
         centre_low, centre_high = int(height / 2 - height * 0.125), int(height / 2 + height * 0.125)
         gate_low, gate_high = int(height * 0.25), int(height * 0.75) - 1
-        low = [y_low, vel_low, y_low - (centre_high - self.gap_half), centre_low + self.gap_half - y_high,
-               0.0, gate_low, gate_low + self.gate_size[1]]
-        high = [y_high, vel_high, y_high - (centre_low - self.gap_half), centre_high + self.gap_half - y_low,
-                int(width * 1.5) - self.player_x, gate_high, gate_high + self.gate_size[1]]
-        self.observation_space = gym.spaces.Box(np.array(low, dtype=np.float32), np.array(high, dtype=np.float32))
+        low = [
+            y_low,
+            vel_low,
+            y_low - (centre_high - self.gap_half),
+            centre_low + self.gap_half - y_high,
+            0.0,
+            gate_low,
+            gate_low + self.gate_size[1],
+        ]
+        high = [
+            y_high,
+            vel_high,
+            y_high - (centre_low - self.gap_half),
+            centre_high + self.gap_half - y_low,
+            int(width * 1.5) - self.player_x,
+            gate_high,
+            gate_high + self.gate_size[1],
+        ]
+        self.observation_space = gym.spaces.Box(
+            np.array(low, dtype=np.float32), np.array(high, dtype=np.float32)
+        )
 
     # ---------------------------------------------------------------------------------------------
     def reset(self, *, seed=None, options=None):
@@ -106,7 +127,9 @@ class PixelcopterEnv(gym.Env):
 
     def _add_columns(self, start, end):
         """Lays cave columns every ``column_width`` px from ``start`` to ``end`` along a noisy sine."""
-        x = np.arange(start + self.column_width // 2, end + self.column_width // 2, self.column_width, dtype=float)
+        x = np.arange(
+            start + self.column_width // 2, end + self.column_width // 2, self.column_width, dtype=float
+        )
         frequency = 4.5 / self.width + self.np_random.uniform(-0.01, 0.01)
         phase = self.np_random.uniform(0.0, 0.5, size=len(x))
         # int() truncates towards zero, as PLE's int(H/2 + jitter) does (all centres are positive)
@@ -119,7 +142,9 @@ class PixelcopterEnv(gym.Env):
         order they were laid, as PLE's ``spritecollide`` returns them. A column's rectangle spans
         the whole screen height, so only the x ranges matter."""
         left = np.trunc(self.columns_x) - self.column_width // 2
-        overlap = (left < self.player_left + self.player_size[0]) & (left + self.column_width > self.player_left)
+        overlap = (left < self.player_left + self.player_size[0]) & (
+            left + self.column_width > self.player_left
+        )
         return self.columns_y[overlap]
 
     def _hits_copter(self, x, y, size):
@@ -127,22 +152,29 @@ class PixelcopterEnv(gym.Env):
         ``colliderect`` decides with PLE's integer rectangles."""
         left, top = int(x) - size[0] // 2, int(y) - size[1] // 2
         player_top = int(self.player_y) - self.player_size[1] // 2
-        return (left < self.player_left + self.player_size[0] and left + size[0] > self.player_left
-                and top < player_top + self.player_size[1] and top + size[1] > player_top)
+        return (
+            left < self.player_left + self.player_size[0]
+            and left + size[0] > self.player_left
+            and top < player_top + self.player_size[1]
+            and top + size[1] > player_top
+        )
 
     def _observation(self):
         # The nearest gate ahead. There always is one: a gate that reaches the copter brings the next.
         gate_x, gate_y = min(gate for gate in self.gates if gate[0] > self.player_x)
         centre = self.cave_centre  # PLE measures the ceiling and floor at the first column it overlaps
-        return np.array([
-            self.player_y,
-            self.momentum,
-            self.player_y - (centre - self.gap_half),  # player_dist_to_ceil
-            (centre + self.gap_half) - self.player_y,  # player_dist_to_floor
-            gate_x - self.player_x,  # next_gate_dist_to_player
-            gate_y,  # next_gate_block_top (PLE reports the centre)
-            gate_y + self.gate_size[1],  # next_gate_block_bottom
-        ], dtype=np.float32)
+        return np.array(
+            [
+                self.player_y,
+                self.momentum,
+                self.player_y - (centre - self.gap_half),  # player_dist_to_ceil
+                (centre + self.gap_half) - self.player_y,  # player_dist_to_floor
+                gate_x - self.player_x,  # next_gate_dist_to_player
+                gate_y,  # next_gate_block_top (PLE reports the centre)
+                gate_y + self.gate_size[1],  # next_gate_block_bottom
+            ],
+            dtype=np.float32,
+        )
 
     # ---------------------------------------------------------------------------------------------
     def step(self, action):
@@ -195,7 +227,7 @@ class PixelcopterEnv(gym.Env):
             left = int(x) - self.column_width // 2
             if left + self.column_width > 0 and left < self.width:
                 wall = (rows < centre - self.gap_half) | (rows >= centre + self.gap_half)
-                frame[:, max(left, 0):left + self.column_width][wall[:, 0]] = WALL_COLOR
+                frame[:, max(left, 0) : left + self.column_width][wall[:, 0]] = WALL_COLOR
         for x, y in self.gates:
             self._fill(frame, x, y, self.gate_size, WALL_COLOR)
         self._fill(frame, self.player_x, self.player_y, self.player_size, PLAYER_COLOR)
@@ -204,4 +236,4 @@ class PixelcopterEnv(gym.Env):
     def _fill(self, frame, x, y, size, color):
         """Paints a sprite's rectangle, placed as pygame places it (see ``_hits_copter``)."""
         left, top = int(x) - size[0] // 2, int(y) - size[1] // 2
-        frame[max(top, 0):max(top + size[1], 0), max(left, 0):max(left + size[0], 0)] = color
+        frame[max(top, 0) : max(top + size[1], 0), max(left, 0) : max(left + size[0], 0)] = color

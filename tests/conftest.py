@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hub_standin import HubStandIn, hub_standin  # noqa: F401  (hub_standin is a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,23 +25,27 @@ def cli_env(extra_env=None):
 
 def cli_command(args):
     """``python <args>``, with algorithms/... and hub_utils.py resolved to this repository's files."""
-    return [sys.executable] + [str(REPO / arg) if arg.startswith(("algorithms/", "hub_utils.py")) else str(arg)
-                               for arg in args]
+    return [sys.executable] + [
+        str(REPO / arg) if arg.startswith(("algorithms/", "hub_utils.py")) else str(arg) for arg in args
+    ]
 
 
 def run_cli(args, cwd, extra_env=None, timeout=300):
     """Runs a project command line in ``cwd`` (created if needed) as a user would."""
     Path(cwd).mkdir(parents=True, exist_ok=True)
     env = cli_env({"HF_HOME": str(Path(cwd) / ".hf-home"), **(extra_env or {})})
-    return subprocess.run(cli_command(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        cli_command(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def interrupt_run(args, cwd, signum=signal.SIGINT):
     """Starts a project command line in ``cwd``, sends it ``signum`` once its first progress line
     shows that training is under way, and returns the completed process."""
     Path(cwd).mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(cli_command(args), cwd=cwd, env=cli_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        cli_command(args), cwd=cwd, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     for line in process.stdout:
         if PROGRESS_LINE.match(line):
             process.send_signal(signum)
@@ -51,7 +54,9 @@ def interrupt_run(args, cwd, signum=signal.SIGINT):
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-PROGRESS_LINE = re.compile(r"\d+/\d+ \w+ \(\d+%\)")  # hub_utils.Progress's plain line, e.g. "512/6400 steps (8%)"
+PROGRESS_LINE = re.compile(
+    r"\d+/\d+ \w+ \(\d+%\)"
+)  # hub_utils.Progress's plain line, e.g. "512/6400 steps (8%)"
 
 
 def only_run_dir(cwd):
@@ -86,8 +91,16 @@ def frozenlake_run(tmp_path_factory):
     return cwd, only_run_dir(cwd), process
 
 
-__all__ = ["HubStandIn", "REPO", "cli_command", "cli_env", "run_cli", "interrupt_run", "only_run_dir",
-           "assert_one_line_error"]
+__all__ = [
+    "HubStandIn",
+    "REPO",
+    "cli_command",
+    "cli_env",
+    "run_cli",
+    "interrupt_run",
+    "only_run_dir",
+    "assert_one_line_error",
+]
 
 
 def assert_model_card_reproduces(run_dir, module):
@@ -99,8 +112,11 @@ def assert_model_card_reproduces(run_dir, module):
     command = text.split("## Reproduce")[1].split("```bash")[1].split("```")[0]
     words = shlex.split(command.replace("\\\n", " "))
     assert words[:2] == ["python", f"algorithms/{Path(module.__file__).name}"]
-    reparsed = {key: value for key, value in vars(module.parse_args(words[2:])).items()
-                if key not in hub_utils.RUN_ONLY_FLAGS}
+    reparsed = {
+        key: value
+        for key, value in vars(module.parse_args(words[2:])).items()
+        if key not in hub_utils.RUN_ONLY_FLAGS
+    }
     assert reparsed == json.loads((Path(run_dir) / "args.json").read_text())
     return command
 
@@ -113,8 +129,10 @@ def assert_same_training(run_dir, reference_dir):
     weights, expected = (load_file(Path(folder) / "model.safetensors") for folder in (run_dir, reference_dir))
     assert weights.keys() == expected.keys()
     assert all((weights[name] == expected[name]).all() for name in expected)
-    trained, expected_training = (json.loads((Path(folder) / "results.json").read_text())["training"]
-                                  for folder in (run_dir, reference_dir))
+    trained, expected_training = (
+        json.loads((Path(folder) / "results.json").read_text())["training"]
+        for folder in (run_dir, reference_dir)
+    )
     for training in (trained, expected_training):
         for timing in ("wall_time_s", "sps"):
             training.pop(timing, None)

@@ -12,7 +12,8 @@ Hub API that the real ``huggingface_hub`` 2.4.0 client calls for:
                                               POST /api/models/{repo}/commit/main       (NDJSON)
 * ``HfApi.model_info`` / ``repo_info``        GET  /api/models/{repo}[/revision/{rev}]
 * ``snapshot_download(...)``                  GET  /api/models/{repo}/revision/main, then
-                                              GET  /api/models/{repo}/tree/{sha}?recursive=true, then per file:
+                                              GET  /api/models/{repo}/tree/{sha}?recursive=true, then
+                                              per file:
 * ``hf_hub_download(...)``                    HEAD + GET /{repo}/resolve/{rev}/{path}
 
 Upload modes are decided like the real Hub, from the sample the client sends to ``preupload``: a file is
@@ -103,7 +104,10 @@ class _Blob:
     @property
     def pointer(self) -> bytes:
         """The LFS pointer file git stores in place of the content."""
-        return f"version https://git-lfs.github.com/spec/v1\noid sha256:{self.sha256}\nsize {len(self.data)}\n".encode()
+        pointer = (
+            f"version https://git-lfs.github.com/spec/v1\noid sha256:{self.sha256}\nsize {len(self.data)}\n"
+        )
+        return pointer.encode()
 
     @property
     def oid(self) -> str:
@@ -172,7 +176,9 @@ class _HubError(Exception):
 
 
 def _json(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> _Response:
-    return _Response(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
+    return _Response(
+        status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -243,7 +249,7 @@ class HubStandIn:
             return {path: blob.data for path, blob in repo.snapshots[repo.head].items()}
 
     def client_env(self, token: str | None = None) -> dict[str, str]:
-        """Environment variables that point a ``huggingface_hub`` client in another process at the stand-in."""
+        """Environment variables pointing a ``huggingface_hub`` client in another process at the stand-in."""
         env = {"HF_ENDPOINT": self.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
         if token is not None:
             env["HF_TOKEN"] = token
@@ -266,7 +272,11 @@ class HubStandIn:
                 raise _HubError(404, f"The Hub stand-in does not serve {method} {url.path}")
             except _HubError as error:
                 return error.response()
-            except (KeyError, TypeError, ValueError) as error:  # a payload missing fields or of the wrong shape
+            except (
+                KeyError,
+                TypeError,
+                ValueError,
+            ) as error:  # a payload missing fields or of the wrong shape
                 return _HubError(400, f"Malformed request: {error!r}").response()
 
     def _authenticate(self, authorization: str | None) -> str | None:
@@ -334,7 +344,9 @@ class HubStandIn:
             raise _HubError(400, "The Hub stand-in only serves model repos")
         namespace = payload.get("organization") or call.user
         if namespace != call.user:
-            raise _HubError(403, f'You don\'t have the rights to create a model under the namespace "{namespace}"')
+            raise _HubError(
+                403, f'You don\'t have the rights to create a model under the namespace "{namespace}"'
+            )
         repo_id = f"{namespace}/{payload['name']}"
         url = f"{self.endpoint}/{repo_id}"
         if repo_id in self._repos:
@@ -352,7 +364,9 @@ class HubStandIn:
         repo = self._readable(repo_id, call.user)
         sha, files = self._snapshot(repo, revision)
         with_blobs = call.query.get("blobs", "").lower() == "true"
-        siblings = [blob.sibling(path) if with_blobs else {"rfilename": path} for path, blob in sorted(files.items())]
+        siblings = [
+            blob.sibling(path) if with_blobs else {"rfilename": path} for path, blob in sorted(files.items())
+        ]
         return _json(
             {
                 "id": repo_id,
@@ -409,7 +423,9 @@ class HubStandIn:
             if obj["oid"] not in repo.lfs_objects:
                 ticket = secrets.token_hex(16)
                 self._uploads[ticket] = (repo_id, obj["oid"], obj["size"])
-                answer["actions"] = {"upload": {"href": f"{self.endpoint}/lfs-storage/{ticket}", "expires_in": 3600}}
+                answer["actions"] = {
+                    "upload": {"href": f"{self.endpoint}/lfs-storage/{ticket}", "expires_in": 3600}
+                }
             objects.append(answer)
         return _Response(
             200,
@@ -448,7 +464,9 @@ class HubStandIn:
             else:
                 raise _HubError(400, f"The Hub stand-in does not serve commit operation {key!r}")
         sha = self._add_commit(repo_id, repo, lines[0]["value"]["summary"], files)
-        return _json({"success": True, "commitOid": sha, "commitUrl": f"{self.endpoint}/{repo_id}/commit/{sha}"})
+        return _json(
+            {"success": True, "commitOid": sha, "commitUrl": f"{self.endpoint}/{repo_id}/commit/{sha}"}
+        )
 
     def _resolve(self, call: _Call, repo_id: str, revision: str, path: str) -> _Response:
         sha, files = self._snapshot(self._readable(repo_id, call.user), revision)

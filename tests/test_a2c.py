@@ -1,4 +1,5 @@
-"""algorithms/a2c.py: n-step returns by hand, Dict flattening, frozen normalization, smoke runs, resume, errors."""
+"""algorithms/a2c.py: n-step returns by hand, Dict flattening, frozen normalization, smoke runs, resume,
+errors."""
 
 import json
 import shutil
@@ -10,13 +11,19 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
+from conftest import (
+    assert_enjoy_reproduces,
+    assert_model_card_reproduces,
+    assert_one_line_error,
+    interrupt_run,
+    only_run_dir,
+    run_cli,
+)
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error, interrupt_run,
-                      only_run_dir, run_cli)
 
 a2c = hub_utils.load_algorithm("a2c.py")
 TINY = ["--num-envs", "2", "--num-steps", "8", "--eval-episodes", "2"]
@@ -26,7 +33,9 @@ def test_n_step_returns_match_a_hand_computed_rollout():
     """Env 0: a step, a termination, a step, a truncation (V(final obs) = 5). Env 1 runs on, V after = 3."""
     gamma = 0.9
     rewards = torch.tensor([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0]])
-    values = torch.tensor([[0.5, 1.0], [1.0, 1.0], [1.5, 1.0], [2.0, 1.0], [7.0, 3.0]])  # last row: after the rollout
+    values = torch.tensor(
+        [[0.5, 1.0], [1.0, 1.0], [1.5, 1.0], [2.0, 1.0], [7.0, 3.0]]
+    )  # last row: after the rollout
     continues = torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0], [0.0, 1.0]])
     truncation_values = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [5.0, 0.0]])
     advantages, returns = a2c.compute_advantages(rewards, values, continues, truncation_values, gamma)
@@ -50,8 +59,13 @@ def test_gae_lambda_below_one_mixes_shorter_returns():
 class DictObservationEnv(gym.Env):
     """Observations whose Dict is built in non-sorted order: zeta, alpha, mid."""
 
-    observation_space = gym.spaces.Dict(OrderedDict(
-        zeta=gym.spaces.Box(-1, 1, (1,)), alpha=gym.spaces.Box(-1, 1, (2,)), mid=gym.spaces.Box(-1, 1, (2, 1))))
+    observation_space = gym.spaces.Dict(
+        OrderedDict(
+            zeta=gym.spaces.Box(-1, 1, (1,)),
+            alpha=gym.spaces.Box(-1, 1, (2,)),
+            mid=gym.spaces.Box(-1, 1, (2, 1)),
+        )
+    )
     action_space = gym.spaces.Discrete(2)
 
     def reset(self, *, seed=None, options=None):
@@ -67,15 +81,18 @@ def test_dict_observations_are_flattened_in_sorted_key_order():
     panda = a2c.make_env(hub_utils.argparse.Namespace(env_id="PandaReachDense-v3"))
     observation, _ = panda.reset(seed=0)
     raw = panda.unwrapped._get_obs()
-    np.testing.assert_array_equal(observation, np.concatenate([raw["achieved_goal"], raw["desired_goal"],
-                                                               raw["observation"]]))
+    np.testing.assert_array_equal(
+        observation, np.concatenate([raw["achieved_goal"], raw["desired_goal"], raw["observation"]])
+    )
     panda.close()
 
 
 @pytest.fixture(scope="module")
 def cartpole_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("cartpole")
-    process = run_cli(["algorithms/a2c.py", "--env-id", "CartPole-v1", "--total-timesteps", "480", *TINY], cwd)
+    process = run_cli(
+        ["algorithms/a2c.py", "--env-id", "CartPole-v1", "--total-timesteps", "480", *TINY], cwd
+    )
     assert process.returncode == 0, process.stderr
     return only_run_dir(cwd)
 
@@ -83,13 +100,21 @@ def cartpole_run(tmp_path_factory):
 def test_discrete_smoke_run_writes_the_hub_folder(cartpole_run):
     run_dir = cartpole_run
     assert {"model.safetensors", "replay.mp4", "README.md", "a2c.py", "args.json", "results.json"} <= {
-        p.name for p in run_dir.iterdir()}
+        p.name for p in run_dir.iterdir()
+    }
     results = json.loads((run_dir / "results.json").read_text())
     assert (results["algo"], results["training"]["env_steps"], results["eval_episodes"]) == ("a2c", 480, 2)
     assert ModelCard.load(run_dir / "README.md").data.tags[:2] == ["CartPole-v1", "a2c"]
     events = EventAccumulator(str(run_dir)).Reload()
-    assert {"charts/episodic_return", "charts/SPS", "losses/value_loss", "losses/policy_loss", "losses/entropy",
-            "losses/explained_variance", "charts/learning_rate"} <= set(events.Tags()["scalars"])
+    assert {
+        "charts/episodic_return",
+        "charts/SPS",
+        "losses/value_loss",
+        "losses/policy_loss",
+        "losses/entropy",
+        "losses/explained_variance",
+        "charts/learning_rate",
+    } <= set(events.Tags()["scalars"])
 
 
 def test_model_card_command_reproduces_the_hyperparameters(cartpole_run):
@@ -97,16 +122,32 @@ def test_model_card_command_reproduces_the_hyperparameters(cartpole_run):
 
 
 def test_continuous_smoke_run_with_adam(tmp_path):
-    process = run_cli(["algorithms/a2c.py", "--env-id", "Pendulum-v1", "--total-timesteps", "480", "--optimizer",
-                       "adam", "--norm-adv", "--no-capture-video", *TINY], tmp_path)
+    process = run_cli(
+        [
+            "algorithms/a2c.py",
+            "--env-id",
+            "Pendulum-v1",
+            "--total-timesteps",
+            "480",
+            "--optimizer",
+            "adam",
+            "--norm-adv",
+            "--no-capture-video",
+            *TINY,
+        ],
+        tmp_path,
+    )
     assert process.returncode == 0, process.stderr
     weights = load_file(only_run_dir(tmp_path) / "model.safetensors")
-    assert weights["actor_logstd"].shape == (1, 1) and "obs_rms.mean" not in weights  # Pendulum: no normalization
+    assert (
+        weights["actor_logstd"].shape == (1, 1) and "obs_rms.mean" not in weights
+    )  # Pendulum: no normalization
 
 
 def test_panda_reach_dict_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
-    process = run_cli(["algorithms/a2c.py", "--env-id", "PandaReachDense-v3", "--total-timesteps", "400", *TINY],
-                      tmp_path)
+    process = run_cli(
+        ["algorithms/a2c.py", "--env-id", "PandaReachDense-v3", "--total-timesteps", "400", *TINY], tmp_path
+    )
     assert process.returncode == 0, process.stderr
     run_dir = only_run_dir(tmp_path)
     args = json.loads((run_dir / "args.json").read_text())
@@ -134,7 +175,10 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     interrupted = interrupt_run(["algorithms/a2c.py", *flags], tmp_path, signal.SIGINT)
     assert interrupted.returncode == 130, interrupted.stderr
     run_dir = only_run_dir(tmp_path)
-    assert f"resume with: python algorithms/a2c.py --resume {run_dir.relative_to(tmp_path)}" in interrupted.stdout
+    assert (
+        f"resume with: python algorithms/a2c.py --resume {run_dir.relative_to(tmp_path)}"
+        in interrupted.stdout
+    )
     stopped_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["global_step"]
     assert 0 < stopped_at < 6400
 
@@ -149,14 +193,17 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     assert all(torch.equal(first[name], second[name]) for name in first)  # resuming is deterministic
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "CartPole-v1", "--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
-    (["--env-id", "CartPole-v1", "--learning-rate", "0"], ["--learning-rate must be > 0"]),
-    (["--env-id", "CartPole-v1", "--total-timesteps", "30"], ["less than one rollout", "40"]),
-    (["--env-id", "Taxi-v3"], ["Box or a Dict of Box observation space", "Taxi-v3", "Discrete(500)"]),
-    (["--env-id", "Blackjack-v1"], ["observation space", "Tuple"]),
-    (["--env-id", "CartPol-v1"], ["unknown environment id", "CartPole-v1"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--env-id", "CartPole-v1", "--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
+        (["--env-id", "CartPole-v1", "--learning-rate", "0"], ["--learning-rate must be > 0"]),
+        (["--env-id", "CartPole-v1", "--total-timesteps", "30"], ["less than one rollout", "40"]),
+        (["--env-id", "Taxi-v3"], ["Box or a Dict of Box observation space", "Taxi-v3", "Discrete(500)"]),
+        (["--env-id", "Blackjack-v1"], ["observation space", "Tuple"]),
+        (["--env-id", "CartPol-v1"], ["unknown environment id", "CartPole-v1"]),
+    ],
+)
 def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, flags, fragments):
     process = run_cli(["algorithms/a2c.py", *flags], tmp_path)
     assert_one_line_error(process, *fragments)
@@ -167,7 +214,12 @@ def test_missing_panda_gym_says_how_to_install_it(tmp_path):
     broken = tmp_path / "site" / "panda_gym"  # stands in for an environment without panda-gym
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text("raise ImportError('No module named panda_gym')\n")
-    process = run_cli(["algorithms/a2c.py", "--env-id", "PandaReachDense-v3"], tmp_path,
-                      extra_env={"PYTHONPATH": str(tmp_path / "site")})
-    assert_one_line_error(process, "PandaReachDense-v3 needs panda-gym", "pip install -r requirements-robotics.txt")
+    process = run_cli(
+        ["algorithms/a2c.py", "--env-id", "PandaReachDense-v3"],
+        tmp_path,
+        extra_env={"PYTHONPATH": str(tmp_path / "site")},
+    )
+    assert_one_line_error(
+        process, "PandaReachDense-v3 needs panda-gym", "pip install -r requirements-robotics.txt"
+    )
     assert not (tmp_path / "runs").exists()

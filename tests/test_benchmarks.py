@@ -9,16 +9,24 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, cli_env
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-import jobs  # noqa: E402
-import report  # noqa: E402
-import run  # noqa: E402
+import jobs
+import report
+import run
 
-TINY_PPO = ["--total-timesteps", "512", "--num-envs", "2", "--num-steps", "64", "--eval-episodes", "2",
-            "--no-capture-video"]
+TINY_PPO = [
+    "--total-timesteps",
+    "512",
+    "--num-envs",
+    "2",
+    "--num-steps",
+    "64",
+    "--eval-episodes",
+    "2",
+    "--no-capture-video",
+]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NO_RAY_TELEMETRY = {"RAY_USAGE_STATS_ENABLED": "0"}  # CI has no network beyond package registries
 
@@ -26,15 +34,43 @@ NO_RAY_TELEMETRY = {"RAY_USAGE_STATS_ENABLED": "0"}  # CI has no network beyond 
 def fake_record(env_id, seed, result=None, mean=None, error=None, steps=1000, wall=60.0, sps=500):
     """A record as jobs.run_training returns it; ``result`` None makes a failed run."""
     if result is None:
-        return dict(algo="ppo", env_id=env_id, seed=seed, flags=[], command=f"python algorithms/ppo.py --seed {seed}",
-                    status="failed", returncode=1, date="2026-11-21 10:00:00 UTC", wall_s=3.0, results=None,
-                    curve=[], error=f"Traceback\n{error}", run_dir=None)
-    results = dict(result=result, mean_reward=mean, std_reward=mean - result,
-                   training=dict(env_steps=steps, wall_time_s=wall, sps=sps))
+        return dict(
+            algo="ppo",
+            env_id=env_id,
+            seed=seed,
+            flags=[],
+            command=f"python algorithms/ppo.py --seed {seed}",
+            status="failed",
+            returncode=1,
+            date="2026-11-21 10:00:00 UTC",
+            wall_s=3.0,
+            results=None,
+            curve=[],
+            error=f"Traceback\n{error}",
+            run_dir=None,
+        )
+    results = dict(
+        result=result,
+        mean_reward=mean,
+        std_reward=mean - result,
+        training=dict(env_steps=steps, wall_time_s=wall, sps=sps),
+    )
     curve = [[step, result * step / steps] for step in range(100, steps + 1, 100)]
-    return dict(algo="ppo", env_id=env_id, seed=seed, flags=[], command=f"python algorithms/ppo.py --seed {seed}",
-                status="ok", returncode=0, date="2026-11-21 10:00:00 UTC", wall_s=wall, results=results,
-                curve=curve, error=None, run_dir=None)
+    return dict(
+        algo="ppo",
+        env_id=env_id,
+        seed=seed,
+        flags=[],
+        command=f"python algorithms/ppo.py --seed {seed}",
+        status="ok",
+        returncode=0,
+        date="2026-11-21 10:00:00 UTC",
+        wall_s=wall,
+        results=results,
+        curve=curve,
+        error=None,
+        run_dir=None,
+    )
 
 
 def table_row(table, env_id):
@@ -45,14 +81,24 @@ def table_row(table, env_id):
 
 
 def test_table_counts_the_course_bar_per_seed_and_keeps_failures(tmp_path):
-    records = [fake_record("LunarLander-v2", 1, result=210.0, mean=250.0, wall=300.0, sps=3000),
-               fake_record("LunarLander-v2", 2, result=150.0, mean=200.0, wall=500.0, sps=1000),
-               fake_record("LunarLander-v2", 3, error="RuntimeError: boom"),
-               fake_record("Acrobot-v1", 1, result=-90.0, mean=-80.0)]
+    records = [
+        fake_record("LunarLander-v2", 1, result=210.0, mean=250.0, wall=300.0, sps=3000),
+        fake_record("LunarLander-v2", 2, result=150.0, mean=200.0, wall=500.0, sps=1000),
+        fake_record("LunarLander-v2", 3, error="RuntimeError: boom"),
+        fake_record("Acrobot-v1", 1, result=-90.0, mean=-80.0),
+    ]
     table = report.markdown_table("ppo", records)
     assert table_row(table, "LunarLander-v2") == [
-        "LunarLander-v2", "1,000", "2", "225.00 +/- 25.00", "1/2 (>= 200)", "6.7 min", "2,000", "1",
-        "RL Zoo 242.12 +/- 31.82 (1M)"]
+        "LunarLander-v2",
+        "1,000",
+        "2",
+        "225.00 +/- 25.00",
+        "1/2 (>= 200)",
+        "6.7 min",
+        "2,000",
+        "1",
+        "RL Zoo 242.12 +/- 31.82 (1M)",
+    ]
     assert table_row(table, "Acrobot-v1")[3:5] == ["-80.00 +/- 0.00", "-"]  # no course bar there
 
     path = report.write_report("ppo", records, tmp_path, invocation="python benchmarks/run.py --algo ppo")
@@ -106,27 +152,50 @@ def test_a_curve_reader_follows_a_run_while_it_writes(tmp_path):
 
 
 def run_benchmark(args, cwd):
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), *args], cwd=cwd,
-                          env=cli_env(NO_RAY_TELEMETRY), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), *args],
+        cwd=cwd,
+        env=cli_env(NO_RAY_TELEMETRY),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_runner_on_local_ray_reports_failures_skips_finished_runs_and_imports(tmp_path):
     dirs = ["--runs-dir", str(tmp_path / "runs"), "--results-dir", str(tmp_path / "results")]
-    command = ["--algo", "ppo", "--env-ids", "CartPole-v1", "NoSuchEnv-v0", "--seeds", "1", "2",
-               "--num-cpus", "2", *dirs, "--", *TINY_PPO]
+    command = [
+        "--algo",
+        "ppo",
+        "--env-ids",
+        "CartPole-v1",
+        "NoSuchEnv-v0",
+        "--seeds",
+        "1",
+        "2",
+        "--num-cpus",
+        "2",
+        *dirs,
+        "--",
+        *TINY_PPO,
+    ]
     first = run_benchmark(command, tmp_path)
     assert first.returncode == 1, first.stderr  # a failed run fails the benchmark, after the tables
     records = report.load_records("ppo", tmp_path / "runs")
     assert sorted((r["env_id"], r["seed"], r["status"]) for r in records) == [
-        ("CartPole-v1", 1, "ok"), ("CartPole-v1", 2, "ok"),
-        ("NoSuchEnv-v0", 1, "failed"), ("NoSuchEnv-v0", 2, "failed")]
+        ("CartPole-v1", 1, "ok"),
+        ("CartPole-v1", 2, "ok"),
+        ("NoSuchEnv-v0", 1, "failed"),
+        ("NoSuchEnv-v0", 2, "failed"),
+    ]
     for record in records:
         if record["status"] == "ok":  # the record is what the script itself wrote
             run_dir = Path(record["run_dir"])
             assert record["results"] == json.loads((run_dir / "results.json").read_text())
             assert record["results"]["training"]["env_steps"] == 512 and record["curve"]
-            assert record["command"] == ("python algorithms/ppo.py --env-id CartPole-v1 --seed "
-                                         f"{record['seed']} " + " ".join(TINY_PPO))
+            assert record["command"] == (
+                f"python algorithms/ppo.py --env-id CartPole-v1 --seed {record['seed']} " + " ".join(TINY_PPO)
+            )
         else:
             assert "unknown environment id 'NoSuchEnv-v0'" in record["error"]
     table = (tmp_path / "results" / "ppo.md").read_text()
@@ -172,9 +241,18 @@ def ray_cluster():
     would also stop every other Ray instance on the machine.)"""
     env = cli_env({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16), **NO_RAY_TELEMETRY})
     head = subprocess.Popen(
-        [sys.executable, "-c", "import sys, ray; context = ray.init(num_cpus=2, include_dashboard=False); "
-                               "print(context.address_info['gcs_address'], flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        [
+            sys.executable,
+            "-c",
+            "import sys, ray; context = ray.init(num_cpus=2, include_dashboard=False); "
+            "print(context.address_info['gcs_address'], flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     address = head.stdout.readline().strip()
     assert address, "the Ray head did not start"
     yield address, env
@@ -186,11 +264,34 @@ def test_tuner_searches_on_a_ray_cluster_and_prints_a_runnable_best_command(tmp_
     address, env = ray_cluster
     out = tmp_path / "tune"
     result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "tune.py"), "--algo", "ppo", "--env-id", "CartPole-v1",
-         "--total-timesteps", "1024", "--num-samples", "2", "--address", address, "--out", str(out),
-         "--param", "learning-rate=loguniform:1e-4:1e-3", "--param", "update-epochs=choice:2:4",
-         "--", *TINY_PPO[2:]],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "tune.py"),
+            "--algo",
+            "ppo",
+            "--env-id",
+            "CartPole-v1",
+            "--total-timesteps",
+            "1024",
+            "--num-samples",
+            "2",
+            "--address",
+            address,
+            "--out",
+            str(out),
+            "--param",
+            "learning-rate=loguniform:1e-4:1e-3",
+            "--param",
+            "update-epochs=choice:2:4",
+            "--",
+            *TINY_PPO[2:],
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     best = json.loads((out / "best.json").read_text())
     assert 1e-4 <= best["config"]["learning-rate"] <= 1e-3 and best["config"]["update-epochs"] in (2, 4)
@@ -201,6 +302,7 @@ def test_tuner_searches_on_a_ray_cluster_and_prints_a_runnable_best_command(tmp_
 
     # The printed command is the script's own command line, with the sampled flags.
     from hub_utils import load_algorithm
+
     args = load_algorithm("ppo.py").parse_args(best["command"].split()[2:])
     assert args.learning_rate == best["config"]["learning-rate"]
     assert args.update_epochs == best["config"]["update-epochs"]
@@ -211,13 +313,32 @@ def test_tuner_searches_on_a_ray_cluster_and_prints_a_runnable_best_command(tmp_
     assert best["eval_result"] in [r["results"]["result"] for r in records if r["status"] == "ok"]
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("learning-rate", "expected NAME=KIND:ARGS"),
-    ("learning-rate=normal:0:1", "KIND one of loguniform, uniform, randint, choice"),
-    ("learning-rate=uniform:1e-4", "uniform takes LOW:HIGH"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("learning-rate", "expected NAME=KIND:ARGS"),
+        ("learning-rate=normal:0:1", "KIND one of loguniform, uniform, randint, choice"),
+        ("learning-rate=uniform:1e-4", "uniform takes LOW:HIGH"),
+    ],
+)
 def test_tuner_rejects_malformed_search_parameters(tmp_path, spec, message):
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "tune.py"), "--algo", "ppo", "--env-id",
-                             "CartPole-v1", "--total-timesteps", "1000", "--param", spec],
-                            cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "tune.py"),
+            "--algo",
+            "ppo",
+            "--env-id",
+            "CartPole-v1",
+            "--total-timesteps",
+            "1000",
+            "--param",
+            spec,
+        ],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and message in result.stderr

@@ -8,17 +8,35 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from conftest import (
+    assert_enjoy_reproduces,
+    assert_model_card_reproduces,
+    assert_one_line_error,
+    assert_same_training,
+    interrupt_and_check,
+    only_run_dir,
+    resume_to_the_end,
+    run_cli,
+)
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error,
-                      assert_same_training, interrupt_and_check, only_run_dir, resume_to_the_end, run_cli)
 
 dqn = hub_utils.load_algorithm("dqn.py")
-QUICK = ["--total-timesteps", "600", "--learning-starts", "200", "--train-frequency", "4", "--batch-size", "32",
-         "--eval-episodes", "2"]
+QUICK = [
+    "--total-timesteps",
+    "600",
+    "--learning-starts",
+    "200",
+    "--train-frequency",
+    "4",
+    "--batch-size",
+    "32",
+    "--eval-episodes",
+    "2",
+]
 
 
 def fixed_q(values):
@@ -51,7 +69,10 @@ def test_replay_buffer_keeps_the_newest_transitions_and_samples_tensors():
         buffer.add(np.full(2, i), i, float(i), np.full(2, i + 1), i == 4)
     assert buffer.size == 3 and sorted(buffer.actions) == [2, 3, 4]
     obs, actions, rewards, next_obs, terminations = buffer.sample(64, np.random.default_rng(0), "cpu")
-    assert obs.shape == next_obs.shape == (64, 2) and actions.shape == rewards.shape == terminations.shape == (64,)
+    assert obs.shape == next_obs.shape == (
+        64,
+        2,
+    ) and actions.shape == rewards.shape == terminations.shape == (64,)
     assert actions.dtype == torch.int64 and obs.dtype == rewards.dtype == terminations.dtype == torch.float32
     assert set(actions.tolist()) == {2, 3, 4}  # only stored transitions, each one consistent
     torch.testing.assert_close(obs[:, 0], actions.float())
@@ -93,8 +114,12 @@ def test_greedy_policy_is_the_argmax_of_the_network_and_follows_its_training():
     assert set(expected) == {0}
 
 
-@pytest.mark.parametrize("env_id, episode_end", [("CartPole-v1", "terminated"), ("MountainCar-v0", "truncated")])
-def test_every_stored_transition_is_a_real_step_of_the_environment(tmp_path, monkeypatch, env_id, episode_end):
+@pytest.mark.parametrize(
+    "env_id, episode_end", [("CartPole-v1", "terminated"), ("MountainCar-v0", "truncated")]
+)
+def test_every_stored_transition_is_a_real_step_of_the_environment(
+    tmp_path, monkeypatch, env_id, episode_end
+):
     """Runs the script's own loop and replays every transition it stores: s' must be what the
     environment returns for (s, a) -- also at a time limit, never the next episode's reset -- and
     `terminated` must be set at a termination only."""
@@ -107,9 +132,25 @@ def test_every_stored_transition_is_a_real_step_of_the_environment(tmp_path, mon
 
     monkeypatch.setattr(dqn.ReplayBuffer, "add", recording_add)
     monkeypatch.chdir(tmp_path)
-    steps = 450  # MountainCar: two episodes cut at 200 steps by the time limit (a random policy never gets up)
-    monkeypatch.setattr(sys, "argv", ["dqn.py", "--env-id", env_id, "--total-timesteps", str(steps),
-                                      "--learning-starts", "100", "--no-capture-video", "--eval-episodes", "1"])
+    steps = (
+        450  # MountainCar: two episodes cut at 200 steps by the time limit (a random policy never gets up)
+    )
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "dqn.py",
+            "--env-id",
+            env_id,
+            "--total-timesteps",
+            str(steps),
+            "--learning-starts",
+            "100",
+            "--no-capture-video",
+            "--eval-episodes",
+            "1",
+        ],
+    )
     dqn.main()
 
     env = gym.make(env_id).unwrapped
@@ -129,8 +170,9 @@ def test_every_stored_transition_is_a_real_step_of_the_environment(tmp_path, mon
 @pytest.fixture(scope="module")
 def cartpole_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("cartpole")
-    process = run_cli(["algorithms/dqn.py", "--env-id", "CartPole-v1", "--double-dqn", "--gradient-steps", "2",
-                       *QUICK], cwd)
+    process = run_cli(
+        ["algorithms/dqn.py", "--env-id", "CartPole-v1", "--double-dqn", "--gradient-steps", "2", *QUICK], cwd
+    )
     assert process.returncode == 0, process.stderr
     return cwd, only_run_dir(cwd), process
 
@@ -142,7 +184,9 @@ def test_cartpole_run_folder_is_the_hub_repository(cartpole_run):
     assert any(name.startswith("events.out.tfevents") for name in names)
     assert not any(name.startswith("checkpoint") for name in names)
     args = json.loads((run_dir / "args.json").read_text())
-    assert args["hidden_sizes"] == [120, 84] and args["learning_rate"] == 2.5e-4 and args["double_dqn"]  # CleanRL's
+    assert (
+        args["hidden_sizes"] == [120, 84] and args["learning_rate"] == 2.5e-4 and args["double_dqn"]
+    )  # CleanRL's
     results = json.loads((run_dir / "results.json").read_text())
     assert results["algo"] == "dqn" and results["dataset_id"] == "CartPole-v1"
     # 600 steps, training every 4 steps after the first 200, 2 gradient steps each time
@@ -171,7 +215,9 @@ def test_enjoy_replays_the_saved_run_with_the_same_score(cartpole_run):
 
 
 def test_lunar_lander_smoke_run_uses_the_current_version(tmp_path):
-    process = run_cli(["algorithms/dqn.py", "--env-id", "LunarLander-v2", *QUICK, "--no-capture-video"], tmp_path)
+    process = run_cli(
+        ["algorithms/dqn.py", "--env-id", "LunarLander-v2", *QUICK, "--no-capture-video"], tmp_path
+    )
     assert process.returncode == 0, process.stderr
     assert "running LunarLander-v3" in process.stdout
     results = json.loads((only_run_dir(tmp_path) / "results.json").read_text())
@@ -180,42 +226,70 @@ def test_lunar_lander_smoke_run_uses_the_current_version(tmp_path):
 
 
 def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path):
-    flags = ["algorithms/dqn.py", "--env-id", "CartPole-v1", "--total-timesteps", "3000", "--learning-starts", "500",
-             "--train-frequency", "4", "--gradient-steps", "1", "--target-network-frequency", "100",
-             "--hidden-sizes", "64", "64",
-             "--no-capture-video", "--eval-episodes", "2"]
+    flags = [
+        "algorithms/dqn.py",
+        "--env-id",
+        "CartPole-v1",
+        "--total-timesteps",
+        "3000",
+        "--learning-starts",
+        "500",
+        "--train-frequency",
+        "4",
+        "--gradient-steps",
+        "1",
+        "--target-network-frequency",
+        "100",
+        "--hidden-sizes",
+        "64",
+        "64",
+        "--no-capture-video",
+        "--eval-episodes",
+        "2",
+    ]
     reference = run_cli(flags, tmp_path / "reference")
     assert reference.returncode == 0, reference.stderr
 
     cwd = tmp_path / "interrupted"
     run_dir = interrupt_and_check(flags, cwd)
     checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
-    assert 1000 <= checkpoint["global_step"] < 3000 and len(checkpoint["replay_buffer"]["actions"]) == \
-        checkpoint["global_step"]  # the replay buffer is saved with the networks
+    assert (
+        1000 <= checkpoint["global_step"] < 3000
+        and len(checkpoint["replay_buffer"]["actions"]) == checkpoint["global_step"]
+    )  # the replay buffer is saved with the networks
 
     resume_to_the_end("algorithms/dqn.py", run_dir, cwd)
     assert_same_training(run_dir, only_run_dir(tmp_path / "reference"))  # bit for bit
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "Pendulum-v1"], ["Discrete action space", "Pendulum-v1", "ppo.py"]),
-    (["--env-id", "CartPol-v1"], ["unknown environment id 'CartPol-v1'", "CartPole-v1"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--env-id", "Pendulum-v1"], ["Discrete action space", "Pendulum-v1", "ppo.py"]),
+        (["--env-id", "CartPol-v1"], ["unknown environment id 'CartPol-v1'", "CartPole-v1"]),
+    ],
+)
 def test_bad_environments_fail_with_one_line_and_write_nothing(tmp_path, flags, fragments):
     process = run_cli(["algorithms/dqn.py", *flags], tmp_path)
     assert_one_line_error(process, *fragments)
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "Taxi-v3"], ["1-D Box observation space", "Taxi-v3", "Discrete(500)"]),
-    (["--env-id", "CartPole-v1", "--batch-size", "64", "--buffer-size", "32"], ["--batch-size 64", "--buffer-size 32"]),
-    (["--train-frequency", "0"], ["--train-frequency must be >= 1"]),
-    (["--end-e", "1.5"], ["--end-e", "1.5"]),
-    (["--tau", "0"], ["--tau must be in (0, 1]"]),
-    (["--hidden-sizes", "64", "0"], ["--hidden-sizes", "[64, 0]"]),
-    (["--learning-rate", "-1"], ["--learning-rate must be > 0", "-1"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--env-id", "Taxi-v3"], ["1-D Box observation space", "Taxi-v3", "Discrete(500)"]),
+        (
+            ["--env-id", "CartPole-v1", "--batch-size", "64", "--buffer-size", "32"],
+            ["--batch-size 64", "--buffer-size 32"],
+        ),
+        (["--train-frequency", "0"], ["--train-frequency must be >= 1"]),
+        (["--end-e", "1.5"], ["--end-e", "1.5"]),
+        (["--tau", "0"], ["--tau must be in (0, 1]"]),
+        (["--hidden-sizes", "64", "0"], ["--hidden-sizes", "[64, 0]"]),
+        (["--learning-rate", "-1"], ["--learning-rate must be > 0", "-1"]),
+    ],
+)
 def test_bad_values_are_user_errors(flags, fragments):
     with pytest.raises(hub_utils.UserError) as error:
         dqn.make_env(dqn.parse_args(flags))
@@ -234,9 +308,35 @@ def test_help_documents_every_flag(capsys):
     with pytest.raises(SystemExit):
         dqn.parse_args(["--help"])
     text = capsys.readouterr().out
-    for flag in ("--env-id", "--seed", "--torch-deterministic", "--cuda", "--total-timesteps", "--learning-rate",
-                 "--buffer-size", "--gamma", "--tau", "--target-network-frequency", "--batch-size", "--start-e",
-                 "--end-e", "--exploration-fraction", "--learning-starts", "--train-frequency", "--gradient-steps",
-                 "--loss", "--max-grad-norm", "--double-dqn", "--hidden-sizes", "--eval-episodes", "--track",
-                 "--capture-video", "--upload-model", "--repo-id", "--hf-entity", "--resume", "--exp-name"):
+    for flag in (
+        "--env-id",
+        "--seed",
+        "--torch-deterministic",
+        "--cuda",
+        "--total-timesteps",
+        "--learning-rate",
+        "--buffer-size",
+        "--gamma",
+        "--tau",
+        "--target-network-frequency",
+        "--batch-size",
+        "--start-e",
+        "--end-e",
+        "--exploration-fraction",
+        "--learning-starts",
+        "--train-frequency",
+        "--gradient-steps",
+        "--loss",
+        "--max-grad-norm",
+        "--double-dqn",
+        "--hidden-sizes",
+        "--eval-episodes",
+        "--track",
+        "--capture-video",
+        "--upload-model",
+        "--repo-id",
+        "--hf-entity",
+        "--resume",
+        "--exp-name",
+    ):
         assert flag in text

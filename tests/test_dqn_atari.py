@@ -8,18 +8,34 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from conftest import (
+    assert_enjoy_reproduces,
+    assert_model_card_reproduces,
+    assert_one_line_error,
+    interrupt_run,
+    only_run_dir,
+    run_cli,
+)
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error, interrupt_run,
-                      only_run_dir, run_cli)
 
 dqn_atari = hub_utils.load_algorithm("dqn_atari.py")
 GAME = hub_utils.resolve_env_id("SpaceInvadersNoFrameskip-v4")  # registers the ALE ids
 # A few hundred steps that still train: the first gradient steps come after 100 steps.
-QUICK = ["--total-timesteps", "300", "--learning-starts", "100", "--buffer-size", "1000", "--batch-size", "8",
-         "--eval-episodes", "1"]
+QUICK = [
+    "--total-timesteps",
+    "300",
+    "--learning-starts",
+    "100",
+    "--buffer-size",
+    "1000",
+    "--batch-size",
+    "8",
+    "--eval-episodes",
+    "1",
+]
 
 
 def constant_network(q_values):
@@ -35,7 +51,9 @@ def test_td_target_stops_at_termination_and_bootstraps_through_truncation():
     y = dqn_atari.td_target(rewards, next_obs, terminations, 0.9, target_network)
     torch.testing.assert_close(y, torch.tensor([1.0, 5.5]))
     # Double DQN: the online network picks a' = 2, the target network values it: 1 + 0.9 * 3 = 3.7
-    y = dqn_atari.td_target(rewards, next_obs, terminations, 0.9, target_network, constant_network([0.0, 1.0, 9.0]))
+    y = dqn_atari.td_target(
+        rewards, next_obs, terminations, 0.9, target_network, constant_network([0.0, 1.0, 9.0])
+    )
     torch.testing.assert_close(y, torch.tensor([1.0, 3.7]))
 
 
@@ -78,8 +96,13 @@ def test_training_stores_lost_lives_as_terminations_and_time_limits_as_truncatio
     assert not memory.has_transition[after + 1].any() and memory.episode_start[after + 2].all()
     slots = np.array([terminated_slots[0], truncated_slots[0]])
     _, _, rewards, terminations, next_obs = memory.get(slots)
-    y = dqn_atari.td_target(torch.from_numpy(rewards), torch.from_numpy(next_obs), torch.from_numpy(terminations),
-                            0.99, constant_network([10.0, 20.0]))
+    y = dqn_atari.td_target(
+        torch.from_numpy(rewards),
+        torch.from_numpy(next_obs),
+        torch.from_numpy(terminations),
+        0.99,
+        constant_network([10.0, 20.0]),
+    )
     torch.testing.assert_close(y, torch.from_numpy(rewards) + torch.tensor([0.0, 0.99 * 20.0]))
 
 
@@ -92,7 +115,9 @@ def test_replay_memory_stores_each_frame_once_as_uint8():
     memory.start_episode(frame)
     for step in range(40):
         memory.add(step % 6, 1.0, False, frame)
-    obs, actions, rewards, terminations, next_obs = memory.get(memory.sample_slots(32, np.random.default_rng(0)))
+    obs, actions, rewards, terminations, next_obs = memory.get(
+        memory.sample_slots(32, np.random.default_rng(0))
+    )
     assert obs.shape == next_obs.shape == (32, 4, 84, 84) and obs.dtype == next_obs.dtype == np.uint8
     assert actions.shape == rewards.shape == terminations.shape == (32,)
     assert actions.dtype == np.int64 and rewards.dtype == terminations.dtype == np.float32
@@ -117,8 +142,12 @@ def test_stacks_repeat_an_episodes_first_frame_instead_of_reaching_into_the_prev
     memory = dqn_atari.ReplayBuffer(100)
     fill(memory, [2, 6])  # slots 0-2: first episode (2 steps); 3-9: second (6 steps)
     assert memory.stack_slots(np.array([0, 1, 2])).tolist() == [[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 2]]
-    assert memory.stack_slots(np.array([3, 4, 5, 9])).tolist() == [[3, 3, 3, 3], [3, 3, 3, 4], [3, 3, 4, 5],
-                                                                    [6, 7, 8, 9]]
+    assert memory.stack_slots(np.array([3, 4, 5, 9])).tolist() == [
+        [3, 3, 3, 3],
+        [3, 3, 3, 4],
+        [3, 3, 4, 5],
+        [6, 7, 8, 9],
+    ]
     obs, _, _, _, next_obs = memory.get(np.array([3]))
     assert obs[0, :, 0, 0].tolist() == [3, 3, 3, 3] and next_obs[0, :, 0, 0].tolist() == [3, 3, 3, 4]
 
@@ -205,17 +234,32 @@ def smoke_run(tmp_path_factory):
 def test_smoke_run_writes_the_hub_repository(smoke_run):
     _, run_dir, _ = smoke_run
     names = {path.name for path in run_dir.iterdir()}
-    assert {"args.json", "results.json", "model.safetensors", "README.md", "dqn_atari.py", "replay.mp4"} <= names
+    assert {
+        "args.json",
+        "results.json",
+        "model.safetensors",
+        "README.md",
+        "dqn_atari.py",
+        "replay.mp4",
+    } <= names
     assert not any(name.startswith("checkpoint") for name in names)
     results = json.loads((run_dir / "results.json").read_text())
-    assert results["algo"] == "dqn" and results["dataset_id"] == results["env_id"] == "SpaceInvadersNoFrameskip-v4"
+    assert (
+        results["algo"] == "dqn"
+        and results["dataset_id"] == results["env_id"] == "SpaceInvadersNoFrameskip-v4"
+    )
     training = results["training"]
     assert training["env_steps"] == 300 and training["frames"] == 1200
     assert training["gradient_steps"] == (300 - 100) // 4  # every 4th step after learning_starts
     assert training["replay_memory_gb"] == pytest.approx(1000 * 7064 / 1e9, abs=0.01)
-    assert results["video_fps"] == 15 and results["episode_returns"][0] % 5 == 0  # the real score, not clipped
+    assert (
+        results["video_fps"] == 15 and results["episode_returns"][0] % 5 == 0
+    )  # the real score, not clipped
     weights = load_file(run_dir / "model.safetensors")
-    assert weights["network.0.weight"].shape == (32, 4, 8, 8) and weights["network.9.weight"].shape == (6, 512)
+    assert weights["network.0.weight"].shape == (32, 4, 8, 8) and weights["network.9.weight"].shape == (
+        6,
+        512,
+    )
     scalars = set(EventAccumulator(str(run_dir)).Reload().Tags()["scalars"])
     assert {"charts/SPS", "losses/td_loss", "losses/q_values"} <= scalars
 
@@ -231,8 +275,21 @@ def test_enjoy_replays_whole_games_with_the_same_score(smoke_run):
 
 
 def test_v5_ids_run_with_their_sticky_actions(tmp_path):
-    process = run_cli(["algorithms/dqn_atari.py", "--env-id", "ALE/Pong-v5", "--double-dqn", "--loss", "mse",
-                       "--max-grad-norm", "0", "--no-capture-video", *QUICK], tmp_path)
+    process = run_cli(
+        [
+            "algorithms/dqn_atari.py",
+            "--env-id",
+            "ALE/Pong-v5",
+            "--double-dqn",
+            "--loss",
+            "mse",
+            "--max-grad-norm",
+            "0",
+            "--no-capture-video",
+            *QUICK,
+        ],
+        tmp_path,
+    )
     assert process.returncode == 0, process.stderr
     run_dir = next((tmp_path / "runs").glob("ALE-Pong-v5__*"))
     results = json.loads((run_dir / "results.json").read_text())
@@ -242,9 +299,24 @@ def test_v5_ids_run_with_their_sticky_actions(tmp_path):
 
 
 def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path):
-    flags = ["algorithms/dqn_atari.py", "--env-id", "ALE/SpaceInvaders-v5", "--total-timesteps", "1500",
-             "--learning-starts", "200", "--batch-size", "8", "--train-frequency", "8", "--buffer-size", "5000",
-             "--no-capture-video", "--eval-episodes", "1"]
+    flags = [
+        "algorithms/dqn_atari.py",
+        "--env-id",
+        "ALE/SpaceInvaders-v5",
+        "--total-timesteps",
+        "1500",
+        "--learning-starts",
+        "200",
+        "--batch-size",
+        "8",
+        "--train-frequency",
+        "8",
+        "--buffer-size",
+        "5000",
+        "--no-capture-video",
+        "--eval-episodes",
+        "1",
+    ]
     interrupted = interrupt_run(flags, tmp_path)
     assert interrupted.returncode == 130, interrupted.stderr
     run_dir = next((tmp_path / "runs").glob("ALE-SpaceInvaders-v5__*"))
@@ -253,7 +325,10 @@ def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path)
     assert 0 < stopped_at < 1500 and stored >= stopped_at + 1  # every step, plus the first observations
     assert np.load(run_dir / "checkpoint_frames.npy", mmap_mode="r").shape == (stored, 84, 84)
     assert not (run_dir / "model.safetensors").exists()
-    assert f"resume with: python algorithms/dqn_atari.py --resume {run_dir.relative_to(tmp_path)}" in interrupted.stdout
+    assert (
+        f"resume with: python algorithms/dqn_atari.py --resume {run_dir.relative_to(tmp_path)}"
+        in interrupted.stdout
+    )
 
     resumed = run_cli(["algorithms/dqn_atari.py", "--resume", str(run_dir.relative_to(tmp_path))], tmp_path)
     assert resumed.returncode == 0, resumed.stderr
@@ -263,7 +338,9 @@ def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path)
     assert training["env_steps"] == 1500 and training["gradient_steps"] == (1500 - 200) // 8
     events = EventAccumulator(str(run_dir)).Reload()
     games = events.Scalars("charts/episodic_return")  # whole games, scored as the game counts them
-    assert training["games"] == len(games) >= 1 and all(game.value % 5 == 0 and game.value > 1 for game in games)
+    assert training["games"] == len(games) >= 1 and all(
+        game.value % 5 == 0 and game.value > 1 for game in games
+    )
 
 
 def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_path):
@@ -272,16 +349,22 @@ def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_pat
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "SpaceInvadrsNoFrameskip-v4"], ["unknown environment id", "SpaceInvadersNoFrameskip-v4"]),
-    (["--buffer-size", "20"], ["--buffer-size 20 is too small", "36"]),
-    (["--learning-starts", "10"], ["--learning-starts 10 must be at least --batch-size 32"]),
-    (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
-    (["--tau", "0"], ["--tau must be in (0, 1]"]),
-    (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
-    (["--end-e", "-0.1"], ["--end-e must be in [0, 1]"]),
-    (["--learning-rate", "0"], ["--learning-rate must be > 0"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (
+            ["--env-id", "SpaceInvadrsNoFrameskip-v4"],
+            ["unknown environment id", "SpaceInvadersNoFrameskip-v4"],
+        ),
+        (["--buffer-size", "20"], ["--buffer-size 20 is too small", "36"]),
+        (["--learning-starts", "10"], ["--learning-starts 10 must be at least --batch-size 32"]),
+        (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
+        (["--tau", "0"], ["--tau must be in (0, 1]"]),
+        (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
+        (["--end-e", "-0.1"], ["--end-e must be in [0, 1]"]),
+        (["--learning-rate", "0"], ["--learning-rate must be > 0"]),
+    ],
+)
 def test_bad_values_are_user_errors(flags, fragments):
     with pytest.raises(hub_utils.UserError) as error:
         dqn_atari.make_env(dqn_atari.parse_args(flags))
@@ -292,15 +375,44 @@ def test_bad_values_are_user_errors(flags, fragments):
 def test_defaults_and_help(capsys):
     args = dqn_atari.parse_args([])
     assert (args.env_id, args.total_timesteps, args.buffer_size, args.learning_starts) == (
-        "SpaceInvadersNoFrameskip-v4", 1_000_000, 1_000_000, 80_000)
+        "SpaceInvadersNoFrameskip-v4",
+        1_000_000,
+        1_000_000,
+        80_000,
+    )
     assert dqn_atari.parse_args(["--env-id", "ALE/Breakout-v5"]).total_timesteps == 10_000_000
     with pytest.raises(SystemExit):
         dqn_atari.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "1,000,000 steps x 84x84 = 7.06 GB" in text
-    for flag in ("--env-id", "--seed", "--torch-deterministic", "--cuda", "--total-timesteps", "--learning-rate",
-                 "--buffer-size", "--gamma", "--tau", "--target-network-frequency", "--batch-size", "--start-e",
-                 "--end-e", "--exploration-fraction", "--learning-starts", "--train-frequency", "--gradient-steps",
-                 "--loss", "--max-grad-norm", "--double-dqn", "--eval-episodes", "--track", "--capture-video",
-                 "--upload-model", "--repo-id", "--hf-entity", "--resume", "--exp-name"):
+    for flag in (
+        "--env-id",
+        "--seed",
+        "--torch-deterministic",
+        "--cuda",
+        "--total-timesteps",
+        "--learning-rate",
+        "--buffer-size",
+        "--gamma",
+        "--tau",
+        "--target-network-frequency",
+        "--batch-size",
+        "--start-e",
+        "--end-e",
+        "--exploration-fraction",
+        "--learning-starts",
+        "--train-frequency",
+        "--gradient-steps",
+        "--loss",
+        "--max-grad-norm",
+        "--double-dqn",
+        "--eval-episodes",
+        "--track",
+        "--capture-video",
+        "--upload-model",
+        "--repo-id",
+        "--hf-entity",
+        "--resume",
+        "--exp-name",
+    ):
         assert flag in text

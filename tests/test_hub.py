@@ -6,11 +6,11 @@ import shutil
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, only_run_dir, run_cli
 from huggingface_hub import HfApi, ModelCard
+from test_q_learning import value_iteration
 
 import hub_utils
-from conftest import assert_one_line_error, only_run_dir, run_cli
-from test_q_learning import value_iteration
 
 REPO_ID = "alice/q-learning-FrozenLake-v1-4x4-no_slippery"
 q_learning = hub_utils.load_algorithm("q_learning.py")
@@ -31,7 +31,9 @@ def folder_bytes(folder):
 
 def test_push_then_enjoy_round_trip(run_copy, tmp_path, hub_standin, hub_env):
     (run_copy / "checkpoint.npz").write_bytes(b"a leftover checkpoint stays local")
-    pushed = run_cli(["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", REPO_ID], tmp_path, hub_env())
+    pushed = run_cli(
+        ["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", REPO_ID], tmp_path, hub_env()
+    )
     assert pushed.returncode == 0, pushed.stderr
     assert f"pushed: {hub_standin.endpoint}/{REPO_ID}" in pushed.stdout
 
@@ -61,43 +63,82 @@ def test_upload_model_flag_derives_the_repository_from_the_user(tmp_path, hub_st
         assert f"pushed: {hub_standin.endpoint}/{REPO_ID}" in process.stdout
 
 
-@pytest.mark.parametrize("token, repo_id, reason", [
-    (None, REPO_ID, "not logged in (run `hf auth login` or set HF_TOKEN)"),
-    ("hf_stolen_token", REPO_ID, "rejected the token (401)"),
-    ("hf_alice_token", "bob/q-learning-FrozenLake-v1", "permission denied (403)"),
-])
-def test_push_failures_say_why_in_one_line_and_keep_the_folder(run_copy, tmp_path, hub_env, token, repo_id,
-                                                                 reason):
+@pytest.mark.parametrize(
+    "token, repo_id, reason",
+    [
+        (None, REPO_ID, "not logged in (run `hf auth login` or set HF_TOKEN)"),
+        ("hf_stolen_token", REPO_ID, "rejected the token (401)"),
+        ("hf_alice_token", "bob/q-learning-FrozenLake-v1", "permission denied (403)"),
+    ],
+)
+def test_push_failures_say_why_in_one_line_and_keep_the_folder(
+    run_copy, tmp_path, hub_env, token, repo_id, reason
+):
     before = folder_bytes(run_copy)
-    process = run_cli(["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", repo_id], tmp_path,
-                      hub_env(token))
+    process = run_cli(
+        ["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", repo_id], tmp_path, hub_env(token)
+    )
     assert_one_line_error(process, reason, code=1)
     after = folder_bytes(run_copy)
     assert {name: data for name, data in after.items() if name != "README.md"} == {
-        name: data for name, data in before.items() if name != "README.md"}
+        name: data for name, data in before.items() if name != "README.md"
+    }
 
 
 def test_push_to_an_unreachable_hub_says_so(run_copy, tmp_path):
-    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_alice_token", "HF_HUB_OFFLINE": "0",
-           "HF_HUB_DISABLE_XET": "1"}  # port 9 (discard): nothing listens there
+    env = {
+        "HF_ENDPOINT": "http://127.0.0.1:9",
+        "HF_TOKEN": "hf_alice_token",
+        "HF_HUB_OFFLINE": "0",
+        "HF_HUB_DISABLE_XET": "1",
+    }  # port 9 (discard): nothing listens there
     process = run_cli(["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", REPO_ID], tmp_path, env)
     assert_one_line_error(process, "the Hub is unreachable", code=1)
 
 
 def test_failed_upload_after_training_keeps_the_model_and_says_how_to_retry(tmp_path, hub_env):
-    process = run_cli(["algorithms/q_learning.py", "--env-id", "FrozenLake-v1", "--total-episodes", "300",
-                       "--eval-episodes", "2", "--upload-model", "--repo-id", REPO_ID], tmp_path, hub_env(None))
-    assert_one_line_error(process, "not logged in", "push it later with `python hub_utils.py push runs/",
-                          f"--repo-id {REPO_ID}`", code=1)
+    process = run_cli(
+        [
+            "algorithms/q_learning.py",
+            "--env-id",
+            "FrozenLake-v1",
+            "--total-episodes",
+            "300",
+            "--eval-episodes",
+            "2",
+            "--upload-model",
+            "--repo-id",
+            REPO_ID,
+        ],
+        tmp_path,
+        hub_env(None),
+    )
+    assert_one_line_error(
+        process,
+        "not logged in",
+        "push it later with `python hub_utils.py push runs/",
+        f"--repo-id {REPO_ID}`",
+        code=1,
+    )
     run_dir = only_run_dir(tmp_path)
     assert {"qtable.npz", "results.json", "README.md"} <= {path.name for path in run_dir.iterdir()}
 
 
 def course_model(env_id, qtable, eval_seed):
     """A model dict in the format of the course's Unit 2 notebook (saved there as q-learning.pkl)."""
-    return {"env_id": env_id, "max_steps": 99, "n_training_episodes": 25000, "n_eval_episodes": len(eval_seed),
-            "eval_seed": eval_seed, "learning_rate": 0.7, "gamma": 0.95, "max_epsilon": 1.0,
-            "min_epsilon": 0.05, "decay_rate": 0.005, "qtable": qtable}
+    return {
+        "env_id": env_id,
+        "max_steps": 99,
+        "n_training_episodes": 25000,
+        "n_eval_episodes": len(eval_seed),
+        "eval_seed": eval_seed,
+        "learning_rate": 0.7,
+        "gamma": 0.95,
+        "max_epsilon": 1.0,
+        "min_epsilon": 0.05,
+        "decay_rate": 0.005,
+        "qtable": qtable,
+    }
 
 
 def test_course_pickle_needs_trust_and_then_loads_with_its_seeds(tmp_path, hub_standin, hub_env):
@@ -111,13 +152,17 @@ def test_course_pickle_needs_trust_and_then_loads_with_its_seeds(tmp_path, hub_s
     api.create_repo("alice/q-Taxi-v3")
     api.upload_folder(folder_path=folder, repo_id="alice/q-Taxi-v3")
 
-    refused = run_cli(["hub_utils.py", "enjoy", "--repo-id", "alice/q-Taxi-v3", "--no-video"], tmp_path / "a",
-                      hub_env(None))
+    refused = run_cli(
+        ["hub_utils.py", "enjoy", "--repo-id", "alice/q-Taxi-v3", "--no-video"], tmp_path / "a", hub_env(None)
+    )
     assert_one_line_error(refused, "alice/q-Taxi-v3 holds a course-format q-learning.pkl", "--trust-pickle")
     assert not any(path.endswith(".pkl") for _, path in hub_standin.requests if "/resolve/" in path)
 
-    trusted = run_cli(["hub_utils.py", "enjoy", "--repo-id", "alice/q-Taxi-v3", "--trust-pickle"], tmp_path / "b",
-                      hub_env(None))
+    trusted = run_cli(
+        ["hub_utils.py", "enjoy", "--repo-id", "alice/q-Taxi-v3", "--trust-pickle"],
+        tmp_path / "b",
+        hub_env(None),
+    )
     assert trusted.returncode == 0, trusted.stderr
     assert "mean_reward 7.56 +/- 2.71 over 100 episodes (result 4.85)" in trusted.stdout
 
@@ -129,12 +174,15 @@ def test_local_course_pickle_is_refused_without_trust(tmp_path):
     assert_one_line_error(process, "q-learning.pkl", "--trust-pickle")
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda run: (run / "qtable.npz").write_bytes(b"not a zip archive"), "cannot load the model"),
-    (lambda run: (run / "qtable.npz").unlink(), "cannot load the model"),
-    (lambda run: (run / "results.json").write_text("{"), "corrupt"),
-    (lambda run: (run / "args.json").unlink(), "not a model folder of this project (no args.json)"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda run: (run / "qtable.npz").write_bytes(b"not a zip archive"), "cannot load the model"),
+        (lambda run: (run / "qtable.npz").unlink(), "cannot load the model"),
+        (lambda run: (run / "results.json").write_text("{"), "corrupt"),
+        (lambda run: (run / "args.json").unlink(), "not a model folder of this project (no args.json)"),
+    ],
+)
 def test_enjoy_reports_a_missing_or_corrupt_model_in_one_line(run_copy, tmp_path, damage, message):
     damage(run_copy)
     process = run_cli(["hub_utils.py", "enjoy", "--path", f"runs/{run_copy.name}", "--no-video"], tmp_path)
@@ -147,8 +195,19 @@ def test_enjoy_a_missing_repository(tmp_path, hub_env):
 
 
 def test_enjoy_a_local_run_uses_its_own_evaluation_seeds(run_copy, tmp_path):
-    process = run_cli(["hub_utils.py", "enjoy", "--path", f"runs/{run_copy.name}", "--eval-episodes", "3",
-                       "--video", "replay-check.mp4"], tmp_path)
+    process = run_cli(
+        [
+            "hub_utils.py",
+            "enjoy",
+            "--path",
+            f"runs/{run_copy.name}",
+            "--eval-episodes",
+            "3",
+            "--video",
+            "replay-check.mp4",
+        ],
+        tmp_path,
+    )
     assert process.returncode == 0, process.stderr
     assert "mean_reward 1.00 +/- 0.00 over 3 episodes" in process.stdout
     assert (tmp_path / "replay-check.mp4").stat().st_size > 0

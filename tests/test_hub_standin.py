@@ -55,7 +55,9 @@ def _write_model_folder(folder: Path) -> dict[str, bytes]:
 
 
 def _read_tree(root: Path) -> dict[str, bytes]:
-    return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()
+    }
 
 
 @pytest.fixture
@@ -70,7 +72,9 @@ def pushed(api: HfApi, tmp_path: Path) -> dict[str, bytes]:
     folder.mkdir()
     expected = _write_model_folder(folder)
     api.create_repo("alice/demo", exist_ok=True)
-    api.upload_folder(folder_path=folder, repo_id="alice/demo", ignore_patterns=IGNORE_PATTERNS, commit_message="Push")
+    api.upload_folder(
+        folder_path=folder, repo_id="alice/demo", ignore_patterns=IGNORE_PATTERNS, commit_message="Push"
+    )
     return expected
 
 
@@ -91,7 +95,9 @@ def test_whoami_with_an_invalid_token_is_401(hub_standin: HubStandIn) -> None:
     assert error.value.response.status_code == 401
 
 
-def test_whoami_without_a_token(hub_standin: HubStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_whoami_without_a_token(
+    hub_standin: HubStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
     with pytest.raises(LocalTokenNotFoundError):  # the client refuses before sending anything
@@ -129,7 +135,9 @@ def test_upload_folder_stores_files_with_lfs_for_binaries(
 def test_snapshot_download_returns_the_uploaded_bytes(
     hub_standin: HubStandIn, pushed: dict[str, bytes], tmp_path: Path
 ) -> None:
-    snapshot = snapshot_download("alice/demo", endpoint=hub_standin.endpoint, token=ALICE, cache_dir=tmp_path / "cache")
+    snapshot = snapshot_download(
+        "alice/demo", endpoint=hub_standin.endpoint, token=ALICE, cache_dir=tmp_path / "cache"
+    )
     assert _read_tree(Path(snapshot)) == pushed  # ignored files are absent
 
 
@@ -143,7 +151,9 @@ def test_snapshot_download_with_allow_patterns(
         cache_dir=tmp_path / "cache",
         allow_patterns=["*.json"],
     )
-    assert _read_tree(Path(snapshot)) == {path: data for path, data in pushed.items() if path.endswith(".json")}
+    assert _read_tree(Path(snapshot)) == {
+        path: data for path, data in pushed.items() if path.endswith(".json")
+    }
 
 
 @pytest.mark.parametrize("filename", ["config.json", "replay.npz"])
@@ -161,7 +171,9 @@ def test_uploading_unchanged_files_makes_no_commit(
     hub_standin: HubStandIn, api: HfApi, pushed: dict[str, bytes], tmp_path: Path
 ) -> None:
     head = api.model_info("alice/demo").sha
-    commit = api.upload_folder(folder_path=tmp_path / "model", repo_id="alice/demo", ignore_patterns=IGNORE_PATTERNS)
+    commit = api.upload_folder(
+        folder_path=tmp_path / "model", repo_id="alice/demo", ignore_patterns=IGNORE_PATTERNS
+    )
     assert commit.oid == head
     assert [path for _, path in hub_standin.requests].count("/api/models/alice/demo/commit/main") == 1
 
@@ -193,11 +205,15 @@ def test_writing_into_another_namespace_is_403(with_bob: HubStandIn, api: HfApi,
     assert with_bob.files("bob/demo") == {}
 
 
-def test_missing_repo_raises_repository_not_found(hub_standin: HubStandIn, api: HfApi, tmp_path: Path) -> None:
+def test_missing_repo_raises_repository_not_found(
+    hub_standin: HubStandIn, api: HfApi, tmp_path: Path
+) -> None:
     with pytest.raises(RepositoryNotFoundError):
         api.model_info("alice/missing")
     with pytest.raises(RepositoryNotFoundError):
-        hf_hub_download("alice/missing", "config.json", endpoint=hub_standin.endpoint, token=ALICE, cache_dir=tmp_path)
+        hf_hub_download(
+            "alice/missing", "config.json", endpoint=hub_standin.endpoint, token=ALICE, cache_dir=tmp_path
+        )
     with pytest.raises(RepositoryNotFoundError):
         snapshot_download("alice/missing", endpoint=hub_standin.endpoint, token=ALICE, cache_dir=tmp_path)
     with pytest.raises(RepositoryNotFoundError):
@@ -240,7 +256,9 @@ def test_lfs_uploads_are_checked_against_their_sha256(hub_standin: HubStandIn, a
     assert hub_standin.files("alice/demo") == {"x.bin": data}
 
 
-def test_client_in_a_subprocess_is_configured_by_environment_only(hub_standin: HubStandIn, tmp_path: Path) -> None:
+def test_client_in_a_subprocess_is_configured_by_environment_only(
+    hub_standin: HubStandIn, tmp_path: Path
+) -> None:
     folder = tmp_path / "model"
     folder.mkdir()
     expected = _write_model_folder(folder)
@@ -255,7 +273,12 @@ print(json.dumps({{"user": api.whoami()["name"], "snapshot": snapshot_download("
     env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGING"))}
     env |= hub_standin.client_env(ALICE) | {"HF_HOME": str(tmp_path / "hf_home")}
     result = subprocess.run(
-        [sys.executable, "-c", script, str(folder)], env=env, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", script, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
 
     output = json.loads(result.stdout.strip().splitlines()[-1])

@@ -56,8 +56,10 @@ def test_eval_seeds_are_distinct_and_disjoint_from_training_seeds():
     assert hub_utils.eval_seeds(1, 10) != hub_utils.eval_seeds(2, 10)
 
 
-@pytest.mark.parametrize("requested, used", [("LunarLander-v2", "LunarLander-v3"), ("Taxi-v3", "Taxi-v4"),
-                                             ("CartPole-v1", "CartPole-v1")])
+@pytest.mark.parametrize(
+    "requested, used",
+    [("LunarLander-v2", "LunarLander-v3"), ("Taxi-v3", "Taxi-v4"), ("CartPole-v1", "CartPole-v1")],
+)
 def test_resolve_env_id_maps_retired_versions_with_a_notice(requested, used, capsys):
     assert hub_utils.resolve_env_id(requested) == used
     notice = capsys.readouterr().out
@@ -86,17 +88,41 @@ def test_record_video_writes_every_frame_of_one_episode(tmp_path):
 
 def test_record_video_always_ends(tmp_path):
     env = gym.make("CartPole-v1", render_mode="rgb_array")
-    frames = hub_utils.record_video(lambda observation: 0, env, tmp_path / "v.mp4", fps=50, seed=0, max_steps=5)
+    frames = hub_utils.record_video(
+        lambda observation: 0, env, tmp_path / "v.mp4", fps=50, seed=0, max_steps=5
+    )
     assert frames == 6  # the reset frame and 5 steps (pushing left falls only after about 9)
 
 
 def test_reproduce_command_spells_every_hyperparameter():
-    command = hub_utils.reproduce_command("ppo.py", {"env_id": "CartPole-v1", "learning_rate": 0.00025,
-                                                     "cuda": False, "anneal_lr": True, "target_kl": None,
-                                                     "hidden_sizes": [120, 84], "exp_name": "my run"})
+    command = hub_utils.reproduce_command(
+        "ppo.py",
+        {
+            "env_id": "CartPole-v1",
+            "learning_rate": 0.00025,
+            "cuda": False,
+            "anneal_lr": True,
+            "target_kl": None,
+            "hidden_sizes": [120, 84],
+            "exp_name": "my run",
+        },
+    )
     flags = shlex.split(command.replace("\\\n", " "))
-    assert flags == ["python", "algorithms/ppo.py", "--env-id", "CartPole-v1", "--learning-rate", "0.00025",
-                     "--no-cuda", "--anneal-lr", "--hidden-sizes", "120", "84", "--exp-name", "my run"]
+    assert flags == [
+        "python",
+        "algorithms/ppo.py",
+        "--env-id",
+        "CartPole-v1",
+        "--learning-rate",
+        "0.00025",
+        "--no-cuda",
+        "--anneal-lr",
+        "--hidden-sizes",
+        "120",
+        "84",
+        "--exp-name",
+        "my run",
+    ]
 
 
 def test_run_flags_are_never_saved_as_hyperparameters():

@@ -42,7 +42,9 @@ def test_first_observation_is_ples_initial_state():
         _, observation = make(seed)
         assert observation[PLAYER_Y] == 24 and observation[PLAYER_VEL] == 0  # mid-screen, at rest
         assert observation[DIST_TO_CEIL] + observation[DIST_TO_FLOOR] == 24  # the cave's opening is H/2
-        assert 48 - COPTER_X <= observation[GATE_DIST] < 72 - COPTER_X  # the first gate enters at x in [W, 1.5W)
+        assert (
+            48 - COPTER_X <= observation[GATE_DIST] < 72 - COPTER_X
+        )  # the first gate enters at x in [W, 1.5W)
         assert 12 <= observation[GATE_TOP] < 36 and observation[GATE_BOTTOM] - observation[GATE_TOP] == 9
 
 
@@ -61,7 +63,7 @@ def test_gravity_and_thrust_accumulate_momentum_with_drag(action, acceleration):
 
 def test_hitting_the_ceiling_ends_the_episode_with_the_loss_reward():
     env, _ = make()
-    for steps in range(1, 50):
+    for steps in range(1, 50):  # noqa: B007 (read after the loop)
         observation, reward, terminated, truncated, _ = env.step(THRUST)
         if terminated:
             break
@@ -80,7 +82,9 @@ def test_falling_to_the_floor_ends_the_episode():
     # PLE's rule: y >= the floor of a column the copter overlaps (the observation's floor is the
     # first such column's; the copter can overlap two).
     game = env.unwrapped
-    floors = game.columns_y[np.abs(np.trunc(game.columns_x) - COPTER_X) <= 2] + 12  # 4 px columns vs the 2 px copter
+    floors = (
+        game.columns_y[np.abs(np.trunc(game.columns_x) - COPTER_X) <= 2] + 12
+    )  # 4 px columns vs the 2 px copter
     assert observation[PLAYER_Y] >= floors.min() and observation[PLAYER_VEL] > 0
 
 
@@ -109,9 +113,10 @@ def test_flying_into_a_gate_ends_the_episode():
     assert terminated and reward == -5
 
 
-@pytest.mark.parametrize("dx, dy, crash", [
-    (0.5, 4, True), (0.5, 5, False), (0.5, -5, True), (0.5, -6, False), (2.9, 0, True), (3.2, 0, False),
-])
+@pytest.mark.parametrize(
+    "dx, dy, crash",
+    [(0.5, 4, True), (0.5, 5, False), (0.5, -5, True), (0.5, -6, False), (2.9, 0, True), (3.2, 0, False)],
+)
 def test_gate_collisions_use_ples_integer_rectangles(dx, dy, crash):
     """pygame places a sprite's rectangle at int(centre) - size // 2: the 4x9 gate and the 2x2 copter
     collide when int(gate y) - int(copter y) is in [-5, 4] and int(gate x) - 16 in [-2, 2]."""

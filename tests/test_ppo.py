@@ -8,22 +8,34 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from conftest import assert_enjoy_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_enjoy_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 ppo = hub_utils.load_algorithm("ppo.py")
-TINY = ["--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2", "--update-epochs", "2",
-        "--eval-episodes", "2"]
+TINY = [
+    "--num-envs",
+    "2",
+    "--num-steps",
+    "32",
+    "--num-minibatches",
+    "2",
+    "--update-epochs",
+    "2",
+    "--eval-episodes",
+    "2",
+]
 
 
 def test_gae_matches_a_hand_computed_rollout():
     """Env 0: a step, a termination, a step, a truncation (V(final obs) = 5). Env 1 runs on, V after = 3."""
     gamma, lam = 0.9, 0.8
     rewards = torch.tensor([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0]])
-    values = torch.tensor([[0.5, 1.0], [1.0, 1.0], [1.5, 1.0], [2.0, 1.0], [7.0, 3.0]])  # last row: after the rollout
+    values = torch.tensor(
+        [[0.5, 1.0], [1.0, 1.0], [1.5, 1.0], [2.0, 1.0], [7.0, 3.0]]
+    )  # last row: after the rollout
     continues = torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0], [0.0, 1.0]])
     truncation_values = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [5.0, 0.0]])
     advantages, returns = ppo.compute_gae(rewards, values, continues, truncation_values, gamma, lam)
@@ -41,11 +53,15 @@ def test_gae_matches_a_hand_computed_rollout():
 def test_gae_with_lambda_one_is_the_discounted_return_minus_the_value():
     generator = torch.Generator().manual_seed(0)
     rewards, values = torch.rand(6, 1, generator=generator), torch.rand(7, 1, generator=generator)
-    continues = torch.tensor([[1.0], [1.0], [0.0], [1.0], [1.0], [1.0]])  # the first episode terminates at t=2
+    continues = torch.tensor(
+        [[1.0], [1.0], [0.0], [1.0], [1.0], [1.0]]
+    )  # the first episode terminates at t=2
     advantages, returns = ppo.compute_gae(rewards, values, continues, torch.zeros(6, 1), 0.99, 1.0)
     monte_carlo = [sum(0.99**k * rewards[t + k, 0] for k in range(3 - t)) for t in range(3)]
-    monte_carlo += [sum(0.99**k * rewards[t + k, 0] for k in range(6 - t)) + 0.99 ** (6 - t) * values[6, 0]
-                    for t in range(3, 6)]
+    monte_carlo += [
+        sum(0.99**k * rewards[t + k, 0] for k in range(6 - t)) + 0.99 ** (6 - t) * values[6, 0]
+        for t in range(3, 6)
+    ]
     torch.testing.assert_close(returns[:, 0], torch.stack(monte_carlo))
 
 
@@ -78,7 +94,9 @@ def test_running_mean_std_matches_numpy():
 def far_from_uniform_agent(action_space, normalize_observation=False):
     """An Agent with a far-from-uniform policy and (if asked) non-trivial observation statistics."""
     torch.manual_seed(0)
-    agent = ppo.Agent(gym.spaces.Box(-1.0, 1.0, (4,)), action_space, normalize_observation=normalize_observation)
+    agent = ppo.Agent(
+        gym.spaces.Box(-1.0, 1.0, (4,)), action_space, normalize_observation=normalize_observation
+    )
     with torch.no_grad():
         agent.actor[-1].weight.normal_()
         if agent.continuous:
@@ -122,7 +140,9 @@ def test_numpy_forward_matches_the_torch_networks_and_sees_their_updates(action_
         assert obs.dtype == np.float32 and np.abs(obs[1, :2]).tolist() == [10.0, 10.0]  # clipped
         torch.testing.assert_close(torch.from_numpy(obs), expected_obs)
         with torch.no_grad():
-            torch.testing.assert_close(torch.from_numpy(numpy_agent.value(obs)), agent.critic(expected_obs)[:, 0])
+            torch.testing.assert_close(
+                torch.from_numpy(numpy_agent.value(obs)), agent.critic(expected_obs)[:, 0]
+            )
             actor = agent.actor(expected_obs)
         mode = torch.from_numpy(numpy_agent.mode(obs))
         torch.testing.assert_close(mode, actor if agent.continuous else actor.argmax(-1))
@@ -147,10 +167,15 @@ def test_flat_update_is_torch_adam_after_clip_grad_norm(action_space):
     adam_m, adam_v = torch.zeros_like(weights), torch.zeros_like(weights)
     optimizer = torch.optim.Adam(torch_agent.parameters(), lr=1e-2, eps=1e-5)
     generator = torch.Generator().manual_seed(3)
-    for step, (learning_rate, max_grad_norm) in enumerate([(1e-2, 0.05), (5e-3, 1e4), (1e-2, 0.05)] * 2, start=1):
+    for step, (learning_rate, max_grad_norm) in enumerate(
+        [(1e-2, 0.05), (5e-3, 1e4), (1e-2, 0.05)] * 2, start=1
+    ):
         obs = torch.randn(16, 4, generator=generator)
-        action = torch.randint(0, 3, (16,), generator=generator) if action_space.shape == () else \
-            torch.randn(16, 2, generator=generator)
+        action = (
+            torch.randint(0, 3, (16,), generator=generator)
+            if action_space.shape == ()
+            else torch.randn(16, 2, generator=generator)
+        )
         target = torch.randn(16, generator=generator)
         for agent in (flat_agent, torch_agent):
             log_prob, entropy, value = agent.evaluate_actions(obs, action)
@@ -170,7 +195,9 @@ def test_flat_update_is_torch_adam_after_clip_grad_norm(action_space):
         for flat, separate in zip(flat_agent.parameters(), torch_agent.parameters()):
             torch.testing.assert_close(flat, separate)
     assert not torch.equal(flat_agent.actor[0].weight, far_from_uniform_agent(action_space).actor[0].weight)
-    assert flat_agent.actor[0].weight.grad.untyped_storage().data_ptr() == gradients.untyped_storage().data_ptr()
+    assert (
+        flat_agent.actor[0].weight.grad.untyped_storage().data_ptr() == gradients.untyped_storage().data_ptr()
+    )
 
 
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
@@ -192,22 +219,47 @@ def test_sampled_actions_follow_the_policy(action_space):
 
 
 def test_discrete_smoke_run_with_a_retired_env_id(tmp_path):
-    process = run_cli(["algorithms/ppo.py", "--env-id", "LunarLander-v2", "--total-timesteps", "256", *TINY], tmp_path)
+    process = run_cli(
+        ["algorithms/ppo.py", "--env-id", "LunarLander-v2", "--total-timesteps", "256", *TINY], tmp_path
+    )
     assert process.returncode == 0, process.stderr
     assert "note: LunarLander-v2 is retired" in process.stdout
     run_dir = only_run_dir(tmp_path)
     results = json.loads((run_dir / "results.json").read_text())
     assert (results["env_id"], results["env_id_used"], results["dataset_id"]) == (
-        "LunarLander-v2", "LunarLander-v3", "LunarLander-v2")
-    assert {"model.safetensors", "replay.mp4", "README.md", "ppo.py", "args.json"} <= {p.name for p in run_dir.iterdir()}
+        "LunarLander-v2",
+        "LunarLander-v3",
+        "LunarLander-v2",
+    )
+    assert {"model.safetensors", "replay.mp4", "README.md", "ppo.py", "args.json"} <= {
+        p.name for p in run_dir.iterdir()
+    }
     events = EventAccumulator(str(run_dir)).Reload()
-    assert {"charts/SPS", "losses/approx_kl", "losses/clipfrac", "losses/explained_variance", "losses/value_loss",
-            "charts/learning_rate"} <= set(events.Tags()["scalars"])
+    assert {
+        "charts/SPS",
+        "losses/approx_kl",
+        "losses/clipfrac",
+        "losses/explained_variance",
+        "losses/value_loss",
+        "charts/learning_rate",
+    } <= set(events.Tags()["scalars"])
 
 
 def test_continuous_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
-    process = run_cli(["algorithms/ppo.py", "--env-id", "Pendulum-v1", "--total-timesteps", "512",
-                       "--normalize-observation", "--normalize-reward", "--no-capture-video", *TINY], tmp_path)
+    process = run_cli(
+        [
+            "algorithms/ppo.py",
+            "--env-id",
+            "Pendulum-v1",
+            "--total-timesteps",
+            "512",
+            "--normalize-observation",
+            "--normalize-reward",
+            "--no-capture-video",
+            *TINY,
+        ],
+        tmp_path,
+    )
     assert process.returncode == 0, process.stderr
     run_dir = only_run_dir(tmp_path)
     weights = load_file(run_dir / "model.safetensors")
@@ -239,7 +291,10 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     assert 0 < stopped_at < 6400
 
     # A twin resumes from the same checkpoint; another copy from a restarted action-sampling generator.
-    twin, restarted = run_dir.with_name(run_dir.name + "-twin"), run_dir.with_name(run_dir.name + "-restarted")
+    twin, restarted = (
+        run_dir.with_name(run_dir.name + "-twin"),
+        run_dir.with_name(run_dir.name + "-restarted"),
+    )
     shutil.copytree(run_dir, twin)
     shutil.copytree(run_dir, restarted)
     fresh_generator_state = np.random.default_rng(1).bit_generator.state
@@ -252,19 +307,24 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
         assert json.loads((folder / "results.json").read_text())["training"]["env_steps"] == 6400
     first, second, third = (load_file(folder / "model.safetensors") for folder in (run_dir, twin, restarted))
     assert all(torch.equal(first[name], second[name]) for name in first)  # resuming is deterministic
-    assert not all(torch.equal(first[name], third[name]) for name in first)  # and continues the saved sampling
+    assert not all(
+        torch.equal(first[name], third[name]) for name in first
+    )  # and continues the saved sampling
     steps = [event.step for event in EventAccumulator(str(run_dir)).Reload().Scalars("charts/SPS")]
     assert max(steps) == 6400 and min(steps) <= stopped_at  # one curve across both sessions
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--num-envs", "4", "--num-steps", "128", "--num-minibatches", "3"], ["--num-minibatches 3", "512"]),
-    (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
-    (["--env-id", "CartPole-v1", "--total-timesteps", "100"], ["less than one rollout", "512"]),
-    (["--env-id", "Taxi-v3"], ["flat Box observation space", "Taxi-v3", "Discrete(500)"]),
-    (["--env-id", "Blackjack-v1"], ["flat Box observation space", "Tuple"]),
-    (["--env-id", "LunarLandr-v2"], ["unknown environment id", "LunarLander"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--num-envs", "4", "--num-steps", "128", "--num-minibatches", "3"], ["--num-minibatches 3", "512"]),
+        (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
+        (["--env-id", "CartPole-v1", "--total-timesteps", "100"], ["less than one rollout", "512"]),
+        (["--env-id", "Taxi-v3"], ["flat Box observation space", "Taxi-v3", "Discrete(500)"]),
+        (["--env-id", "Blackjack-v1"], ["flat Box observation space", "Tuple"]),
+        (["--env-id", "LunarLandr-v2"], ["unknown environment id", "LunarLander"]),
+    ],
+)
 def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, flags, fragments):
     process = run_cli(["algorithms/ppo.py", *flags], tmp_path)
     assert_one_line_error(process, *fragments)

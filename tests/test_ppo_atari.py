@@ -11,25 +11,46 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import assert_model_card_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 ppo_atari = hub_utils.load_algorithm("ppo_atari.py")
 # Breakout: the stochastic policy loses several lives in a rollout (FIRE steps forced in training), and
 # the untrained greedy policy's games end in a few hundred steps, served again after each lost life.
-TINY = ["--env-id", "BreakoutNoFrameskip-v4", "--num-envs", "2", "--num-steps", "32", "--num-minibatches", "2",
-        "--update-epochs", "1", "--env-threads", "1", "--eval-episodes", "1"]
+TINY = [
+    "--env-id",
+    "BreakoutNoFrameskip-v4",
+    "--num-envs",
+    "2",
+    "--num-steps",
+    "32",
+    "--num-minibatches",
+    "2",
+    "--update-epochs",
+    "1",
+    "--env-threads",
+    "1",
+    "--eval-episodes",
+    "1",
+]
 
 
 def test_gymnasium_ids_map_to_rom_names_and_their_sticky_actions():
     assert ppo_atari.ale_settings("BreakoutNoFrameskip-v4") == dict(
-        game="breakout", repeat_action_probability=0.0, full_action_space=False, max_num_frames_per_episode=108_000)
+        game="breakout",
+        repeat_action_probability=0.0,
+        full_action_space=False,
+        max_num_frames_per_episode=108_000,
+    )
     v5 = ppo_atari.ale_settings("ALE/SpaceInvaders-v5")
     assert (v5["game"], v5["repeat_action_probability"], v5["max_num_frames_per_episode"]) == (
-        "space_invaders", 0.25, 108_000)
+        "space_invaders",
+        0.25,
+        108_000,
+    )
 
 
 def test_preprocessed_observations_are_stacks_of_four_84x84_uint8_frames():
@@ -44,7 +65,9 @@ def test_preprocessed_observations_are_stacks_of_four_84x84_uint8_frames():
     envs.close()
     game = ppo_atari.make_env(hub_utils.argparse.Namespace(env_id="ALE/Breakout-v5"))
     single, _ = game.reset(seed=0)
-    assert single.shape == (4, 84, 84) and single.dtype == np.uint8 and game.observation_space.contains(single)
+    assert (
+        single.shape == (4, 84, 84) and single.dtype == np.uint8 and game.observation_space.contains(single)
+    )
     game.close()
 
 
@@ -53,14 +76,20 @@ def test_game_statistics_count_whole_games_with_the_unclipped_score():
     stats.start(np.array([3, 0]))  # env 0 has lives; env 1 plays a game without any (Pong)
     no, yes = np.array([False, False]), np.array([True, False])
     assert stats.update(np.array([5.0, -1.0]), no, no, np.array([3, 0]))[0].size == 0
-    assert stats.update(np.array([0.0, 0.0]), yes, no, np.array([2, 0]))[0].size == 0  # a lost life: no record
+    assert (
+        stats.update(np.array([0.0, 0.0]), yes, no, np.array([2, 0]))[0].size == 0
+    )  # a lost life: no record
     assert stats.update(np.array([30.0, 0.0]), yes, no, np.array([1, 0]))[0].size == 0
     # env 0's game over: the env has already reset (SAME_STEP), so lives are the new game's 3;
     # env 1 ends at the same step (it has no lives to lose)
-    finished, scores, lengths = stats.update(np.array([200.0, 1.0]), np.array([True, True]), no, np.array([3, 0]))
+    finished, scores, lengths = stats.update(
+        np.array([200.0, 1.0]), np.array([True, True]), no, np.array([3, 0])
+    )
     assert finished.tolist() == [0, 1] and scores.tolist() == [235.0, 0.0] and lengths.tolist() == [4, 4]
     # a time limit ends the game too (truncation, lives back to the start)
-    finished, scores, lengths = stats.update(np.array([7.0, 0.0]), no, np.array([True, False]), np.array([3, 0]))
+    finished, scores, lengths = stats.update(
+        np.array([7.0, 0.0]), no, np.array([True, False]), np.array([3, 0])
+    )
     assert finished.tolist() == [0] and scores.tolist() == [7.0] and lengths.tolist() == [1]
 
 
@@ -116,7 +145,13 @@ class ScriptedGame(gym.vector.VectorEnv):
     def step(self, actions):
         self.taken.append(int(actions[0]))
         lives, terminated = next(self.script)
-        return np.zeros(1), np.zeros(1), np.array([terminated]), np.array([False]), {"lives": np.array([lives])}
+        return (
+            np.zeros(1),
+            np.zeros(1),
+            np.array([terminated]),
+            np.array([False]),
+            {"lives": np.array([lives])},
+        )
 
 
 @pytest.mark.parametrize("life_loss_info", [True, False])
@@ -129,21 +164,35 @@ def test_a_lost_life_is_followed_by_fire_then_action_2_like_fire_reset_env(life_
     game.reset(seed=0)
     agent_actions = [3, 3, 3, 0, 0, 3]
     forced = [bool(game.step(np.array([action]))[4]["forced_action"][0]) for action in agent_actions]
-    assert game.env.taken == [3, 1, 2, 0, 0, 3]  # FIRE, RIGHT replace the agent's 3, 3; nothing after a game over
+    assert game.env.taken == [
+        3,
+        1,
+        2,
+        0,
+        0,
+        3,
+    ]  # FIRE, RIGHT replace the agent's 3, 3; nothing after a game over
     assert forced == [False, True, True, False, False, False]
 
 
 def test_fire_after_a_lost_life_only_in_games_whose_action_1_is_fire():
     script = [(2, True), (2, False)]
-    for action_set, taken in [(("NOOP", "UP", "DOWN"), [0, 0]), (("NOOP", "FIRE"), [0, 0]),
-                              (("NOOP", "FIRE", "UP"), [0, 1])]:  # Freeway; too few actions; a FIRE game
+    for action_set, taken in [
+        (("NOOP", "UP", "DOWN"), [0, 0]),
+        (("NOOP", "FIRE"), [0, 0]),
+        (("NOOP", "FIRE", "UP"), [0, 1]),
+    ]:  # Freeway; too few actions; a FIRE game
         game = ppo_atari.FireAfterLostLife(ScriptedGame(script, action_set), life_loss_info=True)
         game.reset()
         for _ in script:
             game.step(np.zeros(1, dtype=np.int64))
         assert game.env.taken == taken
-    for env_id, fires in [("BreakoutNoFrameskip-v4", True), ("PongNoFrameskip-v4", True),
-                          ("ALE/SpaceInvaders-v5", True), ("FreewayNoFrameskip-v4", False)]:
+    for env_id, fires in [
+        ("BreakoutNoFrameskip-v4", True),
+        ("PongNoFrameskip-v4", True),
+        ("ALE/SpaceInvaders-v5", True),
+        ("FreewayNoFrameskip-v4", False),
+    ]:
         envs = ppo_atari.make_vector_env(env_id, 1, env_threads=1)
         assert envs.serve.tolist() == ([1, 2] if fires else [])
         envs.close()
@@ -154,11 +203,16 @@ def test_a_greedy_policy_that_never_fires_plays_breakout_to_the_game_over():
     end by losing its 5 lives within a few hundred steps, in evaluation and in training, not wait
     for the time limit (here shortened to 5,000 steps)."""
     limit = 20_000  # frames = 5,000 agent steps
-    evaluation = hub_utils.evaluate(lambda observation: 0, ppo_atari.AtariGame("BreakoutNoFrameskip-v4",
-                                    max_num_frames_per_episode=limit), seeds=[1, 2, 3])
+    evaluation = hub_utils.evaluate(
+        lambda observation: 0,
+        ppo_atari.AtariGame("BreakoutNoFrameskip-v4", max_num_frames_per_episode=limit),
+        seeds=[1, 2, 3],
+    )
     assert max(evaluation.lengths) < 1000, evaluation.lengths
 
-    envs = ppo_atari.make_vector_env("BreakoutNoFrameskip-v4", 2, env_threads=1, max_num_frames_per_episode=limit)
+    envs = ppo_atari.make_vector_env(
+        "BreakoutNoFrameskip-v4", 2, env_threads=1, max_num_frames_per_episode=limit
+    )
     _, info = envs.reset(seed=1)
     lives, lost_lives, games_over, forced = info["lives"], [set(), set()], [0, 0], [set(), set()]
     for step in range(1000):
@@ -181,7 +235,7 @@ def test_a_greedy_policy_that_never_fires_plays_breakout_to_the_game_over():
 def test_time_limits_are_truncations_with_the_final_observation():
     envs = ppo_atari.make_vector_env("PongNoFrameskip-v4", 2, env_threads=1, max_num_frames_per_episode=400)
     envs.reset(seed=0)
-    for step in range(1, 101):
+    for step in range(1, 101):  # noqa: B007 (read after the loop)
         _, _, terminated, truncated, info = envs.step(np.zeros(2, dtype=np.int64))
         assert not terminated.any()
     assert truncated.all() and step * ppo_atari.FRAME_SKIP == 400  # 400 frames = 100 agent steps
@@ -211,7 +265,9 @@ def test_the_update_leaves_out_the_forced_fire_steps():
     torch.manual_seed(0)  # without forced steps: CleanRL's minibatches, from the same random numbers
     minibatches = ppo_atari.minibatches_of_decisions(np.zeros((4, 3), dtype=bool), 4)
     torch.manual_seed(0)
-    assert all(torch.equal(ours, cleanrls) for ours, cleanrls in zip(minibatches, torch.randperm(12).split(3)))
+    assert all(
+        torch.equal(ours, cleanrls) for ours, cleanrls in zip(minibatches, torch.randperm(12).split(3))
+    )
 
 
 def test_rendered_replay_follows_the_same_game():
@@ -224,7 +280,10 @@ def test_rendered_replay_follows_the_same_game():
         action = np.array([rng.integers(6)])
         _, reward, _, _, info = game.envs.step(action)
         screen, screen_reward, _, _, screen_info = game.screen_envs.step(action)
-        assert reward[0] == screen_reward[0] and info["episode_frame_number"] == screen_info["episode_frame_number"]
+        assert (
+            reward[0] == screen_reward[0]
+            and info["episode_frame_number"] == screen_info["episode_frame_number"]
+        )
         scored += reward[0] != 0
     assert scored > 0 and screen.shape == (1, 1, 210, 160, 3)
     game.close()
@@ -241,7 +300,14 @@ def smoke_run(tmp_path_factory):
 def test_smoke_run_writes_the_hub_repository(smoke_run):
     _, run_dir, _ = smoke_run
     names = {path.name for path in run_dir.iterdir()}
-    assert {"args.json", "results.json", "model.safetensors", "README.md", "ppo_atari.py", "replay.mp4"} <= names
+    assert {
+        "args.json",
+        "results.json",
+        "model.safetensors",
+        "README.md",
+        "ppo_atari.py",
+        "replay.mp4",
+    } <= names
     assert "checkpoint.pt" not in names
     results = json.loads((run_dir / "results.json").read_text())
     assert results["script"] == "ppo_atari.py" and results["dataset_id"] == "BreakoutNoFrameskip-v4"
@@ -252,8 +318,14 @@ def test_smoke_run_writes_the_hub_repository(smoke_run):
     weights = load_file(run_dir / "model.safetensors")
     assert weights["network.0.weight"].shape == (32, 4, 8, 8) and weights["actor.weight"].shape == (4, 512)
     scalars = set(EventAccumulator(str(run_dir)).Reload().Tags()["scalars"])
-    assert {"charts/SPS", "charts/learning_rate", "losses/approx_kl", "losses/clipfrac", "losses/value_loss",
-            "losses/explained_variance"} <= scalars
+    assert {
+        "charts/SPS",
+        "charts/learning_rate",
+        "losses/approx_kl",
+        "losses/clipfrac",
+        "losses/value_loss",
+        "losses/explained_variance",
+    } <= scalars
     assert_model_card_reproduces(run_dir, ppo_atari)
 
 
@@ -270,15 +342,26 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     interrupted = interrupt_run(["algorithms/ppo_atari.py", *flags], tmp_path, signal.SIGTERM)
     assert interrupted.returncode == 130, interrupted.stderr
     run_dir = only_run_dir(tmp_path)
-    assert f"resume with: python algorithms/ppo_atari.py --resume {run_dir.relative_to(tmp_path)}" in interrupted.stdout
+    assert (
+        f"resume with: python algorithms/ppo_atari.py --resume {run_dir.relative_to(tmp_path)}"
+        in interrupted.stdout
+    )
     stopped_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["global_step"]
     assert 0 < stopped_at < 1280 and not (run_dir / "model.safetensors").exists()
 
     twin = run_dir.with_name(run_dir.name + "-twin")
     shutil.copytree(run_dir, twin)
     for folder in (run_dir, twin):
-        resumed = run_cli(["algorithms/ppo_atari.py", "--resume", str(folder.relative_to(tmp_path)),
-                           "--eval-episodes", "1"], tmp_path)
+        resumed = run_cli(
+            [
+                "algorithms/ppo_atari.py",
+                "--resume",
+                str(folder.relative_to(tmp_path)),
+                "--eval-episodes",
+                "1",
+            ],
+            tmp_path,
+        )
         assert resumed.returncode == 0, resumed.stderr
         assert not (folder / "checkpoint.pt").exists()
         assert json.loads((folder / "results.json").read_text())["training"]["env_steps"] == 1280
@@ -294,17 +377,20 @@ def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_pat
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "BreakoutNoFrameskp-v4"], ["unknown environment id", "BreakoutNoFrameskip-v4"]),
-    (["--env-id", "ALE/Brakeout-v5"], ["unknown environment id", "ALE/Breakout-v5"]),
-    (["--num-minibatches", "3"], ["--num-minibatches 3", "1024"]),
-    (["--total-timesteps", "100"], ["less than one rollout", "1024"]),
-    (["--num-envs", "0"], ["--num-envs must be >= 1"]),
-    (["--env-threads", "-1"], ["--env-threads must be >= 0"]),
-    (["--clip-coef", "0"], ["--clip-coef must be > 0"]),
-    (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
-    (["--learning-rate", "-1"], ["--learning-rate must be > 0"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--env-id", "BreakoutNoFrameskp-v4"], ["unknown environment id", "BreakoutNoFrameskip-v4"]),
+        (["--env-id", "ALE/Brakeout-v5"], ["unknown environment id", "ALE/Breakout-v5"]),
+        (["--num-minibatches", "3"], ["--num-minibatches 3", "1024"]),
+        (["--total-timesteps", "100"], ["less than one rollout", "1024"]),
+        (["--num-envs", "0"], ["--num-envs must be >= 1"]),
+        (["--env-threads", "-1"], ["--env-threads must be >= 0"]),
+        (["--clip-coef", "0"], ["--clip-coef must be > 0"]),
+        (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
+        (["--learning-rate", "-1"], ["--learning-rate must be > 0"]),
+    ],
+)
 def test_bad_values_are_user_errors(flags, fragments):
     with pytest.raises(hub_utils.UserError) as error:
         ppo_atari.make_env(ppo_atari.parse_args(flags))
@@ -322,14 +408,44 @@ def test_a_game_without_a_rom_in_the_vector_env_is_a_user_error(monkeypatch):
 
 def test_defaults_are_cleanrls_and_help_lists_every_flag(capsys):
     args = ppo_atari.parse_args([])
-    assert (args.env_id, args.num_envs, args.num_steps, args.clip_coef, args.ent_coef, args.learning_rate,
-            args.total_timesteps) == ("BreakoutNoFrameskip-v4", 8, 128, 0.1, 0.01, 2.5e-4, 10_000_000)
+    assert (
+        args.env_id,
+        args.num_envs,
+        args.num_steps,
+        args.clip_coef,
+        args.ent_coef,
+        args.learning_rate,
+        args.total_timesteps,
+    ) == ("BreakoutNoFrameskip-v4", 8, 128, 0.1, 0.01, 2.5e-4, 10_000_000)
     with pytest.raises(SystemExit):
         ppo_atari.parse_args(["--help"])
     text = capsys.readouterr().out
-    for flag in ("--env-id", "--seed", "--torch-deterministic", "--cuda", "--total-timesteps", "--learning-rate",
-                 "--anneal-lr", "--num-envs", "--env-threads", "--num-steps", "--gamma", "--gae-lambda",
-                 "--num-minibatches", "--update-epochs", "--norm-adv", "--clip-coef", "--clip-vloss", "--ent-coef",
-                 "--vf-coef", "--max-grad-norm", "--target-kl", "--track", "--capture-video", "--upload-model",
-                 "--resume", "--exp-name"):
+    for flag in (
+        "--env-id",
+        "--seed",
+        "--torch-deterministic",
+        "--cuda",
+        "--total-timesteps",
+        "--learning-rate",
+        "--anneal-lr",
+        "--num-envs",
+        "--env-threads",
+        "--num-steps",
+        "--gamma",
+        "--gae-lambda",
+        "--num-minibatches",
+        "--update-epochs",
+        "--norm-adv",
+        "--clip-coef",
+        "--clip-vloss",
+        "--ent-coef",
+        "--vf-coef",
+        "--max-grad-norm",
+        "--target-kl",
+        "--track",
+        "--capture-video",
+        "--upload-model",
+        "--resume",
+        "--exp-name",
+    ):
         assert flag in text

@@ -4,18 +4,21 @@ import ast
 import importlib.metadata
 
 import pytest
+from conftest import REPO
 from packaging.requirements import Requirement
 
 import hub_utils
-from conftest import REPO
 
 ALGORITHM_FILES = sorted((REPO / "algorithms").glob("*.py"))
 
 
 def requirements():
     lines = (REPO / "requirements.txt").read_text().splitlines()
-    return {Requirement(line).name.lower(): Requirement(line) for line in lines
-            if line.strip() and not line.startswith(("#", "-"))}
+    return {
+        Requirement(line).name.lower(): Requirement(line)
+        for line in lines
+        if line.strip() and not line.startswith(("#", "-"))
+    }
 
 
 def test_torch_pin_admits_2_13_and_excludes_newer_releases():
@@ -42,10 +45,17 @@ def test_algorithm_files_stand_alone():
     algorithm_names = {path.stem for path in ALGORITHM_FILES}
     for path in ALGORITHM_FILES:
         tree = ast.parse(path.read_text())
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}
-        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom) and node.module}
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        imported |= {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
         assert not imported & (algorithm_names | {"algorithms"}), path.name
         assert "sys.path" not in path.read_text(), path.name
         assert 'if __name__ == "__main__":' in path.read_text(), path.name
@@ -59,9 +69,21 @@ def test_ci_runs_the_readme_test_command():
 def test_every_script_keeps_the_spec_contract(capsys):
     """parse_args / make_env / load_policy / main, and CleanRL's flag names in --help (q_learning.py
     has no torch, so no --cuda or --torch-deterministic)."""
-    common = ["--exp-name", "--seed", "--track", "--wandb-project-name", "--wandb-entity", "--capture-video",
-              "--env-id", "--total-timesteps", "--eval-episodes", "--upload-model", "--repo-id", "--hf-entity",
-              "--resume"]
+    common = [
+        "--exp-name",
+        "--seed",
+        "--track",
+        "--wandb-project-name",
+        "--wandb-entity",
+        "--capture-video",
+        "--env-id",
+        "--total-timesteps",
+        "--eval-episodes",
+        "--upload-model",
+        "--repo-id",
+        "--hf-entity",
+        "--resume",
+    ]
     for path in ALGORITHM_FILES:
         module = hub_utils.load_algorithm(path.name)
         for function in ("parse_args", "make_env", "load_policy", "main"):

@@ -6,11 +6,11 @@ import gymnasium as gym
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from conftest import REPO, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 from huggingface_hub import ModelCard
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import REPO, assert_one_line_error, interrupt_run, only_run_dir, run_cli
 
 q_learning = hub_utils.load_algorithm("q_learning.py")
 
@@ -22,8 +22,15 @@ def value_iteration(env, gamma, tolerance=1e-10):
     q = np.zeros((n_states, n_actions))
     while True:
         v = q.max(axis=1)
-        updated = np.array([[sum(p * (r + gamma * v[s2] * (not done)) for p, s2, r, done in transitions[s][a])
-                             for a in range(n_actions)] for s in range(n_states)])
+        updated = np.array(
+            [
+                [
+                    sum(p * (r + gamma * v[s2] * (not done)) for p, s2, r, done in transitions[s][a])
+                    for a in range(n_actions)
+                ]
+                for s in range(n_states)
+            ]
+        )
         if np.abs(updated - q).max() < tolerance:
             return updated
         q = updated
@@ -37,7 +44,9 @@ def test_learned_table_equals_value_iteration_on_frozenlake(frozenlake_run):
     tiles = env.unwrapped.desc.flatten()
     non_terminal = [s for s in range(16) if tiles[s] not in (b"H", b"G")]
     np.testing.assert_allclose(learned[non_terminal], optimal[non_terminal], atol=1e-6)
-    assert not learned[[s for s in range(16) if s not in non_terminal]].any()  # terminal states: never updated
+    assert not learned[
+        [s for s in range(16) if s not in non_terminal]
+    ].any()  # terminal states: never updated
 
 
 def test_taxi_evaluation_protocol_reproduces_the_course_optimum():
@@ -47,7 +56,11 @@ def test_taxi_evaluation_protocol_reproduces_the_course_optimum():
     seeds = q_learning.evaluation_seeds(args)
     assert len(seeds) == 100 and seeds[:5] == [16, 54, 165, 177, 191]
     evaluation = hub_utils.evaluate(q_learning.greedy_policy(optimal), q_learning.make_env(args), seeds)
-    assert (round(evaluation.mean, 2), round(evaluation.std, 2), round(evaluation.result, 2)) == (7.56, 2.71, 4.85)
+    assert (round(evaluation.mean, 2), round(evaluation.std, 2), round(evaluation.result, 2)) == (
+        7.56,
+        2.71,
+        4.85,
+    )
 
 
 def test_frozenlake_run_folder_is_the_hub_repository(frozenlake_run):
@@ -76,8 +89,14 @@ def test_results_json(frozenlake_run):
 def test_model_card_metadata_matches_the_course_leaderboard(frozenlake_run):
     _, run_dir, _ = frozenlake_run
     card = ModelCard.load(run_dir / "README.md")
-    assert card.data.tags == ["FrozenLake-v1-4x4-no_slippery", "q-learning", "deep-reinforcement-learning",
-                              "reinforcement-learning", "custom-implementation", "deep-rl-course"]
+    assert card.data.tags == [
+        "FrozenLake-v1-4x4-no_slippery",
+        "q-learning",
+        "deep-reinforcement-learning",
+        "reinforcement-learning",
+        "custom-implementation",
+        "deep-rl-course",
+    ]
     (result,) = card.data.eval_results
     assert result.task_type == "reinforcement-learning"
     assert result.dataset_type == result.dataset_name == "FrozenLake-v1-4x4-no_slippery"
@@ -99,7 +118,8 @@ def test_tensorboard_logs(frozenlake_run):
     _, run_dir, _ = frozenlake_run
     events = EventAccumulator(str(run_dir)).Reload()
     assert {"charts/episodic_return", "charts/episodic_length", "charts/epsilon", "charts/SPS"} <= set(
-        events.Tags()["scalars"])
+        events.Tags()["scalars"]
+    )
     epsilon = [event.value for event in events.Scalars("charts/epsilon")]
     assert len(epsilon) == 100 and epsilon == sorted(epsilon, reverse=True)
     returns = [event.value for event in events.Scalars("charts/episodic_return")]
@@ -118,8 +138,17 @@ def test_track_writes_an_offline_wandb_run(frozenlake_run):
 
 def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path):
     # not the script's default env or map: resuming must restore them from the run's args.json
-    flags = ["--env-id", "FrozenLake-v1", "--map-name", "8x8", "--total-episodes", "8000", "--no-capture-video",
-             "--eval-episodes", "5"]
+    flags = [
+        "--env-id",
+        "FrozenLake-v1",
+        "--map-name",
+        "8x8",
+        "--total-episodes",
+        "8000",
+        "--no-capture-video",
+        "--eval-episodes",
+        "5",
+    ]
     reference = run_cli(["algorithms/q_learning.py", *flags], tmp_path / "reference")
     assert reference.returncode == 0, reference.stderr
 
@@ -139,14 +168,17 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     assert json.loads((run_dir / "results.json").read_text())["training"]["episodes"] == 8000
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "CartPole-v1"], ["Discrete observation space", "CartPole-v1", "dqn.py"]),
-    (["--env-id", "FrozenLak-v1"], ["unknown environment id 'FrozenLak-v1'", "FrozenLake-v1"]),
-    (["--eval-episodes", "0"], ["--eval-episodes must be >= 1"]),
-    (["--min-epsilon", "0.5", "--max-epsilon", "0.2"], ["--min-epsilon", "0.5"]),
-    (["--env-id", "Taxi-v3", "--eval-episodes", "101"], ["100 seeds"]),
-    (["--resume", "runs/nothing-here"], ["--resume runs/nothing-here", "no args.json"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--env-id", "CartPole-v1"], ["Discrete observation space", "CartPole-v1", "dqn.py"]),
+        (["--env-id", "FrozenLak-v1"], ["unknown environment id 'FrozenLak-v1'", "FrozenLake-v1"]),
+        (["--eval-episodes", "0"], ["--eval-episodes must be >= 1"]),
+        (["--min-epsilon", "0.5", "--max-epsilon", "0.2"], ["--min-epsilon", "0.5"]),
+        (["--env-id", "Taxi-v3", "--eval-episodes", "101"], ["100 seeds"]),
+        (["--resume", "runs/nothing-here"], ["--resume runs/nothing-here", "no args.json"]),
+    ],
+)
 def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, flags, fragments):
     process = run_cli(["algorithms/q_learning.py", *flags], tmp_path)
     assert_one_line_error(process, *fragments)
@@ -156,7 +188,24 @@ def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, flags, fragm
 def test_help_documents_every_flag(tmp_path):
     process = run_cli(["algorithms/q_learning.py", "--help"], tmp_path)
     assert process.returncode == 0
-    for flag in ("--env-id", "--seed", "--total-episodes", "--total-timesteps", "--learning-rate", "--gamma",
-                 "--min-epsilon", "--decay-rate", "--map-name", "--is-slippery", "--eval-episodes", "--track",
-                 "--capture-video", "--upload-model", "--repo-id", "--hf-entity", "--resume", "--exp-name"):
+    for flag in (
+        "--env-id",
+        "--seed",
+        "--total-episodes",
+        "--total-timesteps",
+        "--learning-rate",
+        "--gamma",
+        "--min-epsilon",
+        "--decay-rate",
+        "--map-name",
+        "--is-slippery",
+        "--eval-episodes",
+        "--track",
+        "--capture-video",
+        "--upload-model",
+        "--repo-id",
+        "--hf-entity",
+        "--resume",
+        "--exp-name",
+    ):
         assert flag in process.stdout

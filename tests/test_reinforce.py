@@ -6,13 +6,21 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
+from conftest import (
+    assert_enjoy_reproduces,
+    assert_model_card_reproduces,
+    assert_one_line_error,
+    assert_same_training,
+    interrupt_and_check,
+    only_run_dir,
+    resume_to_the_end,
+    run_cli,
+)
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import hub_utils
-from conftest import (assert_enjoy_reproduces, assert_model_card_reproduces, assert_one_line_error,
-                      assert_same_training, interrupt_and_check, only_run_dir, resume_to_the_end, run_cli)
 
 reinforce = hub_utils.load_algorithm("reinforce.py")
 QUICK = ["--eval-episodes", "2", "--total-timesteps", "300"]
@@ -43,7 +51,9 @@ def test_running_observation_statistics_equal_those_of_all_observations_seen():
 
 
 @pytest.mark.parametrize("episode_return", [1.0, -1.0])
-def test_a_gradient_step_makes_actions_likelier_after_positive_returns_and_rarer_after_negative(episode_return):
+def test_a_gradient_step_makes_actions_likelier_after_positive_returns_and_rarer_after_negative(
+    episode_return,
+):
     torch.manual_seed(0)
     policy = reinforce.Policy(obs_size=2, n_actions=3, hidden_size=8, hidden_layers=2)
     obs, actions, returns = torch.tensor([[1.0, -1.0]]), torch.tensor([2]), torch.tensor([episode_return])
@@ -58,7 +68,9 @@ def test_a_gradient_step_makes_actions_likelier_after_positive_returns_and_rarer
 @pytest.fixture(scope="module")
 def cartpole_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("cartpole")
-    process = run_cli(["algorithms/reinforce.py", "--env-id", "CartPole-v1", "--no-capture-video", *QUICK], cwd)
+    process = run_cli(
+        ["algorithms/reinforce.py", "--env-id", "CartPole-v1", "--no-capture-video", *QUICK], cwd
+    )
     assert process.returncode == 0, process.stderr
     return cwd, only_run_dir(cwd), process
 
@@ -75,7 +87,9 @@ def test_cartpole_run_folder_is_the_hub_repository(cartpole_run):
     assert results["algo"] == "reinforce" and results["dataset_id"] == "CartPole-v1"
     assert results["training"]["env_steps"] >= 300 and len(results["episode_returns"]) == 2
     weights = load_file(run_dir / "model.safetensors")
-    assert weights["obs_count"].item() == pytest.approx(results["training"]["env_steps"], abs=0.01)  # every observation
+    assert weights["obs_count"].item() == pytest.approx(
+        results["training"]["env_steps"], abs=0.01
+    )  # every observation
     assert weights["obs_mean"].abs().sum() > 0 and "network.0.weight" in weights
     assert ModelCard.load(run_dir / "README.md").data.tags[:2] == ["CartPole-v1", "reinforce"]
 
@@ -88,8 +102,13 @@ def test_model_card_command_reproduces_the_hyperparameters(cartpole_run):
 def test_tensorboard_has_cleanrl_scalars(cartpole_run):
     _, run_dir, _ = cartpole_run
     scalars = set(EventAccumulator(str(run_dir)).Reload().Tags()["scalars"])
-    assert {"charts/episodic_return", "charts/episodic_length", "charts/SPS", "losses/policy_loss",
-            "losses/entropy"} <= scalars
+    assert {
+        "charts/episodic_return",
+        "charts/episodic_length",
+        "charts/SPS",
+        "losses/policy_loss",
+        "losses/entropy",
+    } <= scalars
 
 
 def test_enjoy_replays_the_saved_run_with_the_same_score(cartpole_run):
@@ -109,24 +128,40 @@ def test_enjoy_of_a_corrupt_model_fails_with_one_line(tmp_path, cartpole_run):
 
 
 def test_pixelcopter_smoke_run_with_replay(tmp_path):
-    process = run_cli(["algorithms/reinforce.py", "--env-id", "Pixelcopter-PLE-v0", "--no-normalize-observation",
-                       *QUICK], tmp_path)
+    process = run_cli(
+        ["algorithms/reinforce.py", "--env-id", "Pixelcopter-PLE-v0", "--no-normalize-observation", *QUICK],
+        tmp_path,
+    )
     assert process.returncode == 0, process.stderr
     run_dir = only_run_dir(tmp_path)
     results = json.loads((run_dir / "results.json").read_text())
     assert results["env_id"] == results["env_id_used"] == "Pixelcopter-PLE-v0" and results["video_fps"] == 30
     assert json.loads((run_dir / "args.json").read_text())["hidden_size"] == 64
     weights = load_file(run_dir / "model.safetensors")
-    assert not weights["obs_mean"].any() and (weights["obs_var"] == 1).all()  # raw observations, as the course
+    assert (
+        not weights["obs_mean"].any() and (weights["obs_var"] == 1).all()
+    )  # raw observations, as the course
     frames = np.stack(list(iio.imiter(run_dir / "replay.mp4")))
-    assert frames.shape[1:] == (192, 192, 3) and iio.immeta(run_dir / "replay.mp4")["fps"] == pytest.approx(30)
+    assert frames.shape[1:] == (192, 192, 3) and iio.immeta(run_dir / "replay.mp4")["fps"] == pytest.approx(
+        30
+    )
     assert frames.shape[0] == results["episode_lengths"][0] + 1  # reset + every step of the first evaluation
 
 
 def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path):
     # not the script's default env: resuming must restore it (and every flag) from the run's args.json
-    flags = ["algorithms/reinforce.py", "--env-id", "Pixelcopter-PLE-v0", "--total-timesteps", "6000",
-             "--episodes-per-update", "2", "--no-capture-video", "--eval-episodes", "2"]
+    flags = [
+        "algorithms/reinforce.py",
+        "--env-id",
+        "Pixelcopter-PLE-v0",
+        "--total-timesteps",
+        "6000",
+        "--episodes-per-update",
+        "2",
+        "--no-capture-video",
+        "--eval-episodes",
+        "2",
+    ]
     reference = run_cli(flags, tmp_path / "reference")
     assert reference.returncode == 0, reference.stderr
 
@@ -136,24 +171,30 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     assert_same_training(run_dir, only_run_dir(tmp_path / "reference"))  # bit for bit
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "Pendulum-v1"], ["Discrete action space", "Pendulum-v1", "ppo.py"]),
-    (["--env-id", "CartPol-v1"], ["unknown environment id 'CartPol-v1'", "CartPole-v1"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--env-id", "Pendulum-v1"], ["Discrete action space", "Pendulum-v1", "ppo.py"]),
+        (["--env-id", "CartPol-v1"], ["unknown environment id 'CartPol-v1'", "CartPole-v1"]),
+    ],
+)
 def test_bad_environments_fail_with_one_line_and_write_nothing(tmp_path, flags, fragments):
     process = run_cli(["algorithms/reinforce.py", *flags], tmp_path)
     assert_one_line_error(process, *fragments)
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--env-id", "Taxi-v3"], ["1-D Box observation space", "Taxi-v3", "Discrete(500)"]),
-    (["--episodes-per-update", "0"], ["--episodes-per-update must be >= 1"]),
-    (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
-    (["--gamma", "1.5"], ["--gamma", "1.5"]),
-    (["--hidden-layers", "0"], ["--hidden-layers must be >= 1"]),
-    (["--learning-rate", "-1"], ["--learning-rate must be > 0", "-1"]),
-])
+@pytest.mark.parametrize(
+    "flags, fragments",
+    [
+        (["--env-id", "Taxi-v3"], ["1-D Box observation space", "Taxi-v3", "Discrete(500)"]),
+        (["--episodes-per-update", "0"], ["--episodes-per-update must be >= 1"]),
+        (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
+        (["--gamma", "1.5"], ["--gamma", "1.5"]),
+        (["--hidden-layers", "0"], ["--hidden-layers must be >= 1"]),
+        (["--learning-rate", "-1"], ["--learning-rate must be > 0", "-1"]),
+    ],
+)
 def test_bad_values_are_user_errors(flags, fragments):
     with pytest.raises(hub_utils.UserError) as error:
         reinforce.make_env(reinforce.parse_args(flags))
@@ -170,9 +211,26 @@ def test_help_documents_every_flag(capsys):
     with pytest.raises(SystemExit):
         reinforce.parse_args(["--help"])
     text = capsys.readouterr().out
-    for flag in ("--env-id", "--seed", "--torch-deterministic", "--cuda", "--total-timesteps", "--learning-rate",
-                 "--gamma", "--hidden-size", "--hidden-layers", "--episodes-per-update", "--normalize-observation", "--eval-episodes",
-                 "--track", "--capture-video", "--upload-model", "--repo-id", "--hf-entity", "--resume",
-                 "--exp-name", "continuous"):
+    for flag in (
+        "--env-id",
+        "--seed",
+        "--torch-deterministic",
+        "--cuda",
+        "--total-timesteps",
+        "--learning-rate",
+        "--gamma",
+        "--hidden-size",
+        "--hidden-layers",
+        "--episodes-per-update",
+        "--normalize-observation",
+        "--eval-episodes",
+        "--track",
+        "--capture-video",
+        "--upload-model",
+        "--repo-id",
+        "--hf-entity",
+        "--resume",
+        "--exp-name",
+        "continuous",
+    ):
         assert flag in text
-

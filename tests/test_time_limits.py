@@ -29,13 +29,21 @@ class Countdown(gym.Env):
 
 
 # Both end every episode at the 3-step time limit; only the first also terminates there.
-gym.register("TerminatesAtTheLimit-v0", entry_point=Countdown, max_episode_steps=3, kwargs={"terminate_after": 3})
+gym.register(
+    "TerminatesAtTheLimit-v0", entry_point=Countdown, max_episode_steps=3, kwargs={"terminate_after": 3}
+)
 gym.register("OnlyTruncated-v0", entry_point=Countdown, max_episode_steps=3)
 
 
-@pytest.mark.parametrize("script, advantage_function", [("ppo.py", "compute_gae"), ("a2c.py", "compute_advantages")])
-@pytest.mark.parametrize("env_id, bootstraps", [("TerminatesAtTheLimit-v0", False), ("OnlyTruncated-v0", True)])
-def test_only_a_pure_time_limit_bootstraps(tmp_path, monkeypatch, script, advantage_function, env_id, bootstraps):
+@pytest.mark.parametrize(
+    "script, advantage_function", [("ppo.py", "compute_gae"), ("a2c.py", "compute_advantages")]
+)
+@pytest.mark.parametrize(
+    "env_id, bootstraps", [("TerminatesAtTheLimit-v0", False), ("OnlyTruncated-v0", True)]
+)
+def test_only_a_pure_time_limit_bootstraps(
+    tmp_path, monkeypatch, script, advantage_function, env_id, bootstraps
+):
     module = hub_utils.load_algorithm(script)
     seen = []
     compute = getattr(module, advantage_function)
@@ -46,9 +54,25 @@ def test_only_a_pure_time_limit_bootstraps(tmp_path, monkeypatch, script, advant
 
     monkeypatch.setattr(module, advantage_function, recording)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", [script, "--env-id", env_id, "--total-timesteps", "48", "--num-envs", "2",
-                                      "--num-steps", "12", "--no-capture-video", "--eval-episodes", "1"]
-                        + (["--num-minibatches", "2"] if script == "ppo.py" else []))
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            script,
+            "--env-id",
+            env_id,
+            "--total-timesteps",
+            "48",
+            "--num-envs",
+            "2",
+            "--num-steps",
+            "12",
+            "--no-capture-video",
+            "--eval-episodes",
+            "1",
+        ]
+        + (["--num-minibatches", "2"] if script == "ppo.py" else []),
+    )
     module.main()
 
     assert len(seen) == 2
@@ -56,5 +80,7 @@ def test_only_a_pure_time_limit_bootstraps(tmp_path, monkeypatch, script, advant
         episode_ends = episode_continues == 0
         assert episode_ends.sum() == 8  # 12 steps x 2 envs, an episode ends every 3 steps
         assert (truncation_values[~episode_ends] == 0).all()  # mid-episode steps bootstrap from the next V
-        assert (truncation_values[episode_ends] != 0).all() == bootstraps  # V(final obs) only for a pure limit
+        assert (
+            truncation_values[episode_ends] != 0
+        ).all() == bootstraps  # V(final obs) only for a pure limit
         assert (truncation_values[episode_ends] == 0).all() != bootstraps
