@@ -1,5 +1,6 @@
 """Shared test helpers: run the project's command lines as a user would, in a scratch folder."""
 
+import importlib.util
 import json
 import os
 import re
@@ -13,6 +14,14 @@ import pytest
 from hub_standin import HubStandIn, hub_standin  # noqa: F401  (hub_standin is a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
+
+# panda-gym needs pybullet, which has wheels for Python 3.10 and 3.11 only (requirements-robotics.txt):
+# elsewhere the Panda tests are skipped with this reason, shown by `pytest -ra` (make test).
+needs_panda_gym = pytest.mark.skipif(
+    importlib.util.find_spec("panda_gym") is None,
+    reason=f"panda-gym is not installed (pybullet has wheels for Python 3.10/3.11 only, this is "
+    f"{sys.version_info.major}.{sys.version_info.minor}): see requirements-robotics.txt",
+)
 
 
 def cli_env(extra_env=None):

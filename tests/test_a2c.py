@@ -16,6 +16,7 @@ from conftest import (
     assert_model_card_reproduces,
     assert_one_line_error,
     interrupt_run,
+    needs_panda_gym,
     only_run_dir,
     run_cli,
 )
@@ -78,6 +79,9 @@ def test_dict_observations_are_flattened_in_sorted_key_order():
     assert env.observation_space.shape == (5,) and env.observation_space.dtype == np.float32
     np.testing.assert_array_equal(env.reset()[0], [1.0, 2.0, 3.0, 4.0, 9.0])
 
+
+@needs_panda_gym
+def test_panda_dict_observations_are_flattened_in_sorted_key_order():
     panda = a2c.make_env(hub_utils.argparse.Namespace(env_id="PandaReachDense-v3"))
     observation, _ = panda.reset(seed=0)
     raw = panda.unwrapped._get_obs()
@@ -144,6 +148,7 @@ def test_continuous_smoke_run_with_adam(tmp_path):
     )  # Pendulum: no normalization
 
 
+@needs_panda_gym
 def test_panda_reach_dict_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
     process = run_cli(
         ["algorithms/a2c.py", "--env-id", "PandaReachDense-v3", "--total-timesteps", "400", *TINY], tmp_path
