@@ -3,27 +3,30 @@ cards, and publishing to / loading from the Hugging Face Hub.
 
 Every training run writes one folder, ``runs/<run_name>/``, that is exactly the Hub repository:
 TensorBoard events, model weights, ``args.json``, ``results.json``, ``replay.mp4``, ``README.md``
-(the model card) and a copy of the script. The command line works on such folders:
+(the model card), a copy of the script, and what the folder needs to replay on its own with pip
+packages alone: a copy of this module and a ``requirements.txt`` pinned to the run's versions.
+The command line works on such folders:
 
     python hub_utils.py push runs/<run> --repo-id <user>/<name>
     python hub_utils.py enjoy --repo-id <user>/<name>      (or --path runs/<run>)
 
 ``enjoy`` rebuilds an agent from the trusted algorithm file in ``algorithms/`` and the downloaded
 weights; nothing downloaded is executed or unpickled (except a course-format ``q-learning.pkl``,
-and only with ``--trust-pickle``).
+and only with ``--trust-pickle``). A copy of this module inside a downloaded model repository
+(no ``algorithms/`` beside it) uses the script beside it: ``python hub_utils.py enjoy --path .``.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import fnmatch
 import importlib.util
 import json
 import os
 import pickle
 import re
 import shlex
-import shutil
 import signal
 import sys
 import tempfile
@@ -61,6 +64,28 @@ def run_script(main: Callable[[], None]) -> None:
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` all at once: a reader, or a crash, finds the previous file or the
+    new one, never part of one (a temporary file in the same folder, flushed to disk, renamed over)."""
+    path = Path(path)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp's files are private (0600); a run folder is for sharing
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """``atomic_write_bytes`` for UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -234,8 +259,9 @@ def apply_resume(args: argparse.Namespace) -> argparse.Namespace:
 def start_run(args: argparse.Namespace, script_file: str) -> Run:
     """Creates (or, with ``--resume``, reopens) ``runs/<run_name>/`` and its logger.
 
-    A new run gets ``args.json`` and a copy of the script. Ctrl-C and SIGTERM then set
-    ``run.stop_requested`` instead of killing the process.
+    A new run gets ``args.json`` and a copy of the script (``write_results`` adds what the folder
+    needs to replay on its own). Ctrl-C and SIGTERM then set ``run.stop_requested`` instead of
+    killing the process.
     """
     script = Path(script_file).name
     if args.resume is not None:
@@ -251,8 +277,8 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
     run_dir.mkdir(parents=True, exist_ok=True)
     if args.resume is None:
         hyperparameters = {k: v for k, v in vars(args).items() if k not in RUN_ONLY_FLAGS}
-        (run_dir / "args.json").write_text(json.dumps(hyperparameters, indent=2, default=str) + "\n")
-        shutil.copy(script_file, run_dir / script)
+        atomic_write_text(run_dir / "args.json", json.dumps(hyperparameters, indent=2, default=str) + "\n")
+        atomic_write_bytes(run_dir / script, Path(script_file).read_bytes())
 
     wandb_run = None
     if args.track:
@@ -283,6 +309,24 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
     signal.signal(signal.SIGTERM, run.handle_stop_signal)
     print(f"run folder: {run_dir}" + (" (resumed)" if run.resumed else ""), flush=True)
     return run
+
+
+def save_checkpoint(path: Path, **state: Any) -> None:
+    """Saves a training state with ``torch.save`` atomically: written to a temporary file in the
+    same folder, flushed to disk, then renamed over ``path``. An interrupted or failed save leaves
+    the previous checkpoint (or none), never half of one."""
+    import torch  # imported here: q_learning needs no torch
+
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class Progress:
@@ -393,7 +437,8 @@ def write_results(
     dataset_id: str | None = None,
     training: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Writes ``results.json`` and the model card; returns the results.
+    """Writes ``results.json``, what the folder needs to replay on its own (``write_replay_files``)
+    and the model card; returns the results.
 
     ``algo`` is the short name used in tags and repo names (``q-learning``, ``ppo``);
     ``dataset_id`` is the leaderboard's id (defaults to the requested env id).
@@ -418,7 +463,8 @@ def write_results(
         "training": training or {},
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    (run.dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    atomic_write_text(run.dir / "results.json", json.dumps(results, indent=2) + "\n")
+    write_replay_files(run.dir, run.script, run.env_id)
     write_model_card(run.dir)
     print(
         f"evaluation: mean_reward {evaluation.mean:.2f} +/- {evaluation.std:.2f} over "
@@ -442,17 +488,97 @@ def reproduce_command(script: str, hyperparameters: dict[str, Any]) -> str:
     return " \\\n    ".join(parts)
 
 
-def write_model_card(run_dir: Path, repo_id: str | None = None) -> None:
-    """Writes ``README.md`` from ``results.json`` and ``args.json``: course-leaderboard metadata
-    (tags and a ``model-index`` whose dataset id is the requested env id) and a readable body."""
+# Import names whose packages a replay needs when this process used them, beside the script's own
+# imports and the environment's package: gymnasium's renderers (pygame), LunarLander's Box2D, the
+# Atari preprocessing's cv2, and what hub_utils itself uses to evaluate, record and download.
+REPLAY_IMPORTS = ("gymnasium", "numpy", "safetensors", "huggingface_hub", "imageio", "imageio_ffmpeg")
+REPLAY_IMPORTS_IF_USED = ("Box2D", "cv2")
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def replay_requirements(script_path: Path, env_id: str) -> str:
+    """``requirements.txt`` for a run folder: the packages the script, the environment and
+    ``hub_utils`` need to replay it, pinned to the versions installed now (local version labels
+    such as ``+cpu`` dropped, so that PyPI's builds match)."""
+    import ast
+    import importlib.metadata as metadata
+    import platform
+
+    tree = ast.parse(script_path.read_text())
+    imports = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imports |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    entry_point = str(gym.spec(env_id).entry_point)
+    imports.add(entry_point)  # the environment's package: ale_py, panda_gym, gymnasium, ...
+    if entry_point.startswith("gymnasium.envs."):
+        imports.add("pygame")  # gymnasium's own environments render with pygame (pygame-ce)
+    imports.update(REPLAY_IMPORTS)
+    imports.update(name for name in REPLAY_IMPORTS_IF_USED if name in sys.modules)
+    top_level = {name.split(".")[0].split(":")[0] for name in imports} - {"hub_utils", "envs"}
+    providers = metadata.packages_distributions()
+    pins = {}
+    for name in sorted(top_level):
+        for distribution in providers.get(name, []):
+            pins[distribution.lower()] = metadata.version(distribution).split("+")[0]
+    lines = [
+        "# What this model needs to replay: pip install -r requirements.txt, then",
+        "#   python hub_utils.py enjoy --path .",
+        f"# Pinned to the versions the run used (Python {platform.python_version()}, {platform.system()}).",
+    ]
+    if "torch" in pins:
+        lines.append(
+            f"# torch from PyPI on Linux brings CUDA libraries (several GB); the CPU-only build: first\n"
+            f"#   pip install torch=={pins['torch']} --index-url {TORCH_CPU_INDEX}"
+        )
+    if "pybullet" in pins or "panda-gym" in pins:
+        lines.append("# pybullet (panda-gym): wheels for Python 3.10 and 3.11 only, elsewhere a compiler.")
+    return "\n".join(lines + [f"{name}=={version}" for name, version in sorted(pins.items())]) + "\n"
+
+
+def write_replay_files(run_dir: Path, script: str, env_id: str) -> None:
+    """What a run folder needs to replay on its own, with pip packages alone: a copy of this module
+    (the script imports it), ``requirements.txt`` (``replay_requirements``) and, for an environment
+    of this project's ``envs`` package (Pixelcopter), a copy of that package."""
+    atomic_write_bytes(run_dir / "hub_utils.py", Path(__file__).read_bytes())
+    atomic_write_text(run_dir / "requirements.txt", replay_requirements(run_dir / script, env_id))
+    if str(gym.spec(env_id).entry_point).startswith("envs."):
+        import envs  # this project's environments: registered with gymnasium when imported
+
+        (run_dir / "envs").mkdir(exist_ok=True)
+        for source in sorted(Path(envs.__file__).parent.glob("*.py")):
+            atomic_write_bytes(run_dir / "envs" / source.name, source.read_bytes())
+
+
+# The last line of every card hub_utils writes: the digest of the text above it. A card whose line
+# no longer matches was edited by hand; `push` then uploads it as it is and never rewrites it.
+CARD_SIGNATURE = "<!-- written by hub_utils.py (sha256 {digest}); once edited, push keeps it as it is -->"
+
+
+def _signed(card: str) -> str:
+    import hashlib
+
+    text = card.rstrip("\n")
+    return f"{text}\n\n{CARD_SIGNATURE.format(digest=hashlib.sha256(text.encode()).hexdigest())}\n"
+
+
+def card_edited_by_hand(card: str) -> bool:
+    """Whether a model card is not exactly as hub_utils wrote it (see ``CARD_SIGNATURE``)."""
+    text, _, _ = card.rstrip("\n").rpartition("\n\n")
+    return _signed(text) != card
+
+
+def render_model_card(run_dir: Path, repo_id: str | None = None) -> str:
+    """The model card for a run folder, from ``results.json`` and ``args.json``: course-leaderboard
+    metadata (the tags the course's own code writes for the same unit, and a ``model-index`` whose
+    dataset id is the requested env id) and a readable body. ``repo_id`` goes into the commands."""
     from huggingface_hub import EvalResult as CardEvalResult
     from huggingface_hub import ModelCard, ModelCardData
 
     results = json.loads((run_dir / "results.json").read_text())
     hyperparameters = json.loads((run_dir / "args.json").read_text())
-    dataset_id, algo = results["dataset_id"], results["algo"]
+    dataset_id, algo, script = results["dataset_id"], results["algo"], results["script"]
     score = f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
     card_data = ModelCardData(
+        # The course's Unit 8 tags; Unit 4's notebook adds "deep-rl-class" to REINFORCE cards.
         tags=[
             dataset_id,
             algo,
@@ -460,8 +586,9 @@ def write_model_card(run_dir: Path, repo_id: str | None = None) -> None:
             "reinforcement-learning",
             "custom-implementation",
             "deep-rl-course",
-        ],
-        model_name=f"{algo}-{dataset_id}",
+        ]
+        + (["deep-rl-class"] if algo == "reinforce" else []),
+        model_name=repo_id.split("/")[-1] if repo_id else f"{algo}-{dataset_id}",  # as Units 2 and 4
         eval_results=[
             CardEvalResult(
                 task_type="reinforcement-learning",
@@ -471,6 +598,7 @@ def write_model_card(run_dir: Path, repo_id: str | None = None) -> None:
                 metric_type="mean_reward",
                 metric_name="mean_reward",
                 metric_value=score,
+                verified=False,  # as the course's and SB3's cards: not checked by the Hub
             )
         ],
     )
@@ -486,11 +614,46 @@ def write_model_card(run_dir: Path, repo_id: str | None = None) -> None:
     training = "".join(
         f"| training {key.replace('_', ' ')} | {value} |\n" for key, value in results["training"].items()
     )
+    module = Path(script).stem
+    standalone = ""
+    if (run_dir / "hub_utils.py").is_file() and (run_dir / "requirements.txt").is_file():
+        folder = (repo_id or "model").rsplit("/", 1)[-1]
+        standalone = f"""
+**On its own, with pip packages only.** This repository carries the script, `hub_utils.py` and a
+`requirements.txt` pinned to the versions the run used:
+
+```bash
+hf download {repo_id or "<user>/<repo>"} --local-dir {folder} && cd {folder}
+python -m venv .venv && . .venv/bin/activate      # Windows: .venv\\Scripts\\activate
+pip install -r requirements.txt
+python hub_utils.py enjoy --path .
+```
+
+That runs `{script}` and `hub_utils.py` from this repository: running downloaded code is running
+someone else's code. Read them first, or use a machine or container you can throw away.
+
+**In plain Python**, from that folder: `load_policy` builds the script's network (or table) and loads
+`{results["model_file"]}` into it.
+
+```python
+import argparse, json
+import {module}  # {script}, from this repository
+
+args = argparse.Namespace(**json.load(open("args.json")))
+policy = {module}.load_policy(".", args)  # observation -> action, deterministic
+env = {module}.make_env(args)
+observation, info = env.reset(seed=0)
+done = False
+while not done:
+    observation, reward, terminated, truncated, info = env.step(policy(observation))
+    done = terminated or truncated
+```
+"""
     body = f"""
 # {results["algo_title"]} agent playing {dataset_id}
 
 A **{results["algo_title"]}** agent trained on **{results["env_id"]}**{ran_on} with the single-file
-implementation `{results["script"]}` (a copy is in this repository).
+implementation `{script}` (a copy is in this repository).
 
 ## Evaluation
 
@@ -509,20 +672,25 @@ implementation `{results["script"]}` (a copy is in this repository).
 ## Reproduce
 
 ```bash
-{reproduce_command(results["script"], hyperparameters)}
+{reproduce_command(script, hyperparameters)}
 ```
 
-## Load and replay
+## Use this model
+
+**With the project that trained it** (single-file deep RL: `algorithms/`, `hub_utils.py`), nothing
+downloaded is executed: `enjoy` fetches `args.json`, `results.json` and the weights only, rebuilds
+the agent from your own `algorithms/{script}`, evaluates it with the seeds above and writes a replay:
 
 ```bash
 python hub_utils.py enjoy {load}
 ```
+{standalone}"""
+    return _signed(ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}").content)
 
-This fetches the weights, rebuilds the agent from the project's own `algorithms/{results["script"]}`,
-evaluates it with the seeds above and writes a replay video.
-"""
-    card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}")
-    card.save(run_dir / "README.md")
+
+def write_model_card(run_dir: Path, repo_id: str | None = None) -> None:
+    """Writes ``README.md``, the card ``render_model_card`` makes, atomically."""
+    atomic_write_text(run_dir / "README.md", render_model_card(run_dir, repo_id))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -568,27 +736,54 @@ def _hub_call(action: Callable[[Any], Any], what: str, needs_token: bool = True)
         raise HubError(f"cannot {what}: the Hub is unreachable ({type(error).__name__}: {error})") from None
 
 
-def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
-    """Creates ``repo_id`` if needed and uploads the run folder (checkpoints excluded).
+def _folder_files(run_dir: Path) -> list[tuple[str, Path]]:
+    """The files of a run folder that make its Hub repository: all but checkpoints (they stay local),
+    caches and leftover temporary files. Pairs of (path in the repository, file)."""
+    files = []
+    for path in sorted(run_dir.rglob("*")):
+        relative = path.relative_to(run_dir)
+        skipped = any(part in (".git", ".cache", "__pycache__") for part in relative.parts)
+        if path.is_file() and not skipped and not fnmatch.fnmatch(relative.parts[0], CHECKPOINT_PATTERN):
+            if not (path.name.startswith(".") and path.name.endswith(".tmp")):
+                files.append((relative.as_posix(), path))
+    return files
 
+
+def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
+    """Creates ``repo_id`` if needed and uploads the run folder (checkpoints excluded) in one commit.
+
+    The card is rendered for the upload (its commands name ``repo_id``) without touching the folder;
+    once the upload succeeded it replaces ``README.md``, unless that card was edited by hand, which is
+    then uploaded as it is and kept. A failed push leaves the folder byte for byte as it was.
     Returns the repository URL; raises ``HubError`` with a one-line reason on failure.
     """
     if not (run_dir / "results.json").is_file():
         raise UserError(f"{run_dir} is not a finished run folder (no results.json)")
-    write_model_card(run_dir, repo_id)  # the card's replay command names the repository
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id) or ".." in repo_id or repo_id.endswith((".", "-")):
+        raise UserError(f"--repo-id {repo_id!r} is not a repository id: use <user or organisation>/<name>")
+    card_path = run_dir / "README.md"
+    users_card = card_path.read_text() if card_path.is_file() else None
+    keep_users_card = users_card is not None and card_edited_by_hand(users_card)
+    card = users_card if keep_users_card else render_model_card(run_dir, repo_id)
 
     def upload(api: Any) -> str:
+        from huggingface_hub import CommitOperationAdd
+
         url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        api.upload_folder(
-            folder_path=run_dir,
-            repo_id=repo_id,
-            repo_type="model",
-            ignore_patterns=[CHECKPOINT_PATTERN],
-            commit_message=f"Upload {run_dir.name}",
-        )
+        operations = [
+            CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(path))
+            for name, path in _folder_files(run_dir)
+            if name != "README.md"
+        ] + [CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode("utf-8"))]
+        api.create_commit(repo_id, operations, repo_type="model", commit_message=f"Upload {run_dir.name}")
         return str(url)
 
-    return _hub_call(upload, f"push {run_dir} to {repo_id}")
+    url = _hub_call(upload, f"push {run_dir} to {repo_id}")
+    if keep_users_card:
+        print(f"note: {card_path} was edited by hand: uploaded as it is, and left unchanged")
+    else:
+        atomic_write_text(card_path, card)  # the local card now names the repository, as the Hub's
+    return url
 
 
 def upload_if_requested(run: Run, args: argparse.Namespace, results: dict[str, Any]) -> None:
@@ -613,10 +808,13 @@ def upload_if_requested(run: Run, args: argparse.Namespace, results: dict[str, A
 
 
 def load_algorithm(script: str) -> ModuleType:
-    """Imports a trusted algorithm file from this project's ``algorithms/`` by file name."""
-    path = ALGORITHMS_DIR / script
+    """Imports a trusted algorithm file by file name: from this project's ``algorithms/``, or, for
+    the copy of this module inside a model repository (no ``algorithms/`` beside it), from the
+    folder this module is in, which the user chose to run."""
+    folder = ALGORITHMS_DIR if ALGORITHMS_DIR.is_dir() else REPO_ROOT
+    path = folder / script
     if not re.fullmatch(r"[a-z0-9_]+\.py", script) or not path.is_file():
-        known = ", ".join(sorted(p.name for p in ALGORITHMS_DIR.glob("*.py")))
+        known = ", ".join(sorted(p.name for p in folder.glob("*.py") if p.name != "hub_utils.py"))
         raise UserError(f"unknown algorithm script '{script}' (known: {known})")
     spec = importlib.util.spec_from_file_location(f"algorithms.{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -632,11 +830,52 @@ PICKLE_WARNING = (
 
 
 def _import_course_pickle(folder: Path, output: Path) -> Path:
-    """Converts the course's ``q-learning.pkl`` into a run folder (args.json + results.json + table)."""
+    """Converts the course's ``q-learning.pkl`` into a run folder (args.json, results.json, table)
+    that replays as the course's ``evaluate_agent`` does.
+
+    The course's Unit 2 ``push_to_hub`` writes ``map_name`` for FrozenLake and ``slippery: False``
+    only for non-slippery ice: no ``slippery`` key means slippery (gymnasium's default, which its
+    ``load_from_hub`` example gets with ``gym.make(model["env_id"])``). Episodes end after
+    ``max_steps`` steps or the environment's own time limit; ``n_eval_episodes`` episodes are played,
+    reset with ``eval_seed[i]``; without seeds the course does not seed them, and we use our own.
+    """
     with open(folder / COURSE_PICKLE, "rb") as file:
         model = pickle.load(file)  # the user vouched for this file with --trust-pickle
+    try:
+        env_id = str(model["env_id"])
+        qtable = np.asarray(model["qtable"], dtype=np.float64)
+        max_steps = int(model.get("max_steps", 99))
+        seeds = [int(seed) for seed in model.get("eval_seed") or []]
+        episodes = int(model.get("n_eval_episodes") or len(seeds) or 100)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UserError(f"{folder / COURSE_PICKLE} is not a course Q-learning model ({error!r})") from None
+    if seeds and episodes > len(seeds):
+        raise UserError(f"{COURSE_PICKLE}: n_eval_episodes {episodes} but {len(seeds)} eval_seed entries")
+    time_limit = gym.spec(resolve_env_id(env_id, quiet=True)).max_episode_steps
+    flags = ["--env-id", env_id, "--max-steps", str(min(max_steps, time_limit or max_steps))]
+    if env_id.startswith("FrozenLake"):
+        map_name = model.get("map_name") or {16: "4x4", 64: "8x8"}.get(qtable.shape[0])
+        if map_name is None:
+            raise UserError(f"{COURSE_PICKLE}: no map_name, and {qtable.shape[0]} states (4x4: 16, 8x8: 64)")
+        slippery = model.get("slippery", True)
+        flags += ["--map-name", str(map_name), "--is-slippery" if slippery else "--no-is-slippery"]
+    flags += ["--eval-episodes", str(episodes)]
     module = load_algorithm("q_learning.py")
-    return module.import_course_model(model, output)
+    args = module.parse_args(flags)
+    hyperparameters = {key: value for key, value in vars(args).items() if key not in RUN_ONLY_FLAGS}
+    results = dict(
+        algo="q-learning",
+        algo_title="Q-Learning",
+        script="q_learning.py",
+        env_id=env_id,
+        eval_seeds=seeds[:episodes] or eval_seeds(args.seed, episodes),
+        video_fps=1,
+    )
+    output.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(output / "args.json", json.dumps(hyperparameters, default=str))
+    atomic_write_text(output / "results.json", json.dumps(results))
+    np.savez(output / "qtable.npz", qtable=qtable)
+    return output
 
 
 def enjoy(
@@ -753,4 +992,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the module the scripts import, so that there is one UserError class, not two.
+    import hub_utils
+
+    hub_utils.main()

@@ -43,55 +43,59 @@ import hub_utils
 # loss (squared error, no gradient clipping), one gradient step per 4 environment steps instead of
 # the Zoo's 4, and 500k steps instead of 100k. Both are measured in benchmarks/README.md.
 ENV_DEFAULTS = {
-    "LunarLander": dict(total_timesteps=500_000, learning_rate=6.3e-4, buffer_size=50_000, batch_size=128,
-                        learning_starts=0, gamma=0.99, target_network_frequency=250, train_frequency=4,
-                        gradient_steps=1, exploration_fraction=0.12, end_e=0.1, hidden_sizes=[256, 256]),
-}
+    "LunarLander": dict(
+        total_timesteps=500_000, learning_rate=6.3e-4, buffer_size=50_000, batch_size=128, learning_starts=0,
+        gamma=0.99, target_network_frequency=250, train_frequency=4, gradient_steps=1,
+        exploration_fraction=0.12, end_e=0.1, hidden_sizes=[256, 256],
+    )
+}  # fmt: skip
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Per-environment defaults: " + "; ".join(f"{name}: {values}" for name, values in ENV_DEFAULTS.items()))
-    parser.add_argument("--env-id", default="CartPole-v1",
-                        help="a gymnasium id with a Discrete action space and a 1-D Box observation space")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the environment, the network and exploration")
-    parser.add_argument("--torch-deterministic", action=argparse.BooleanOptionalAction, default=True,
-                        help="sets torch.backends.cudnn.deterministic")
-    parser.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=True,
-                        help="use CUDA when it is available")
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()),
+    )
+    BOOL = argparse.BooleanOptionalAction
+    parser.add_argument(
+        "--env-id", default="CartPole-v1", help="a gymnasium id: Discrete actions, 1-D Box obs"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the env, the network and exploration")
+    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA when it is available")
     parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
-    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="Adam's learning rate")
+    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="the optimizer's step size")
     parser.add_argument("--buffer-size", type=int, default=10_000, help="transitions the replay buffer holds")
     parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
-    parser.add_argument("--tau", type=float, default=1.0,
-                        help="target network update rate (1: copy the weights; < 1: Polyak averaging)")
-    parser.add_argument("--target-network-frequency", type=int, default=500,
-                        help="steps between target network updates")
+    parser.add_argument("--tau", type=float, default=1.0, help="target update rate (1: copy; < 1: Polyak)")
+    parser.add_argument(
+        "--target-network-frequency", type=int, default=500, help="steps between target updates"
+    )
     parser.add_argument("--batch-size", type=int, default=128, help="transitions per gradient step")
     parser.add_argument("--start-e", type=float, default=1.0, help="exploration epsilon at the start")
     parser.add_argument("--end-e", type=float, default=0.05, help="exploration epsilon after the decay")
-    parser.add_argument("--exploration-fraction", type=float, default=0.5,
-                        help="fraction of --total-timesteps over which epsilon decays linearly")
-    parser.add_argument("--learning-starts", type=int, default=10_000,
-                        help="steps of experience collected before the first gradient step")
+    parser.add_argument(
+        "--exploration-fraction", type=float, default=0.5, help="share of training to decay over"
+    )
+    parser.add_argument("--learning-starts", type=int, default=10_000, help="steps before the first update")
     parser.add_argument("--train-frequency", type=int, default=10, help="steps between training rounds")
     parser.add_argument("--gradient-steps", type=int, default=1, help="gradient steps per training round")
-    parser.add_argument("--loss", choices=["huber", "mse"], default="mse",
-                        help="TD loss: Huber (smooth L1, SB3 and the DQN paper) or squared error (CleanRL)")
-    parser.add_argument("--max-grad-norm", type=float, default=0.0,
-                        help="clip the gradient's global norm to this value (0: no clipping)")
-    parser.add_argument("--double-dqn", action=argparse.BooleanOptionalAction, default=False,
-                        help="Double DQN target: the online network picks a', the target network values it")
-    parser.add_argument("--hidden-sizes", type=int, nargs="+", default=[120, 84],
-                        help="units of each hidden layer of the Q-network (ReLU)")
+    parser.add_argument(
+        "--loss", choices=["huber", "mse"], default="mse", help="TD loss: Huber or squared error"
+    )
+    parser.add_argument("--max-grad-norm", type=float, default=0.0, help="gradient norm clip (0: none)")
+    parser.add_argument(
+        "--double-dqn", action=BOOL, default=False, help="the online network picks a' (Double DQN)"
+    )
+    parser.add_argument("--hidden-sizes", type=int, nargs="+", default=[120, 84], help="hidden layer widths")
     hub_utils.add_run_args(parser, exp_name="dqn")
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
     args = hub_utils.apply_resume(parser.parse_args(argv))
-    for flag in ("total_timesteps", "buffer_size", "batch_size", "target_network_frequency", "train_frequency",
-                 "gradient_steps", "eval_episodes"):
+    for flag in ("total_timesteps", "buffer_size", "batch_size", "target_network_frequency",
+                 "train_frequency", "gradient_steps", "eval_episodes"):  # fmt: skip
         if getattr(args, flag) < 1:
             raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
     if min(args.hidden_sizes) < 1:
@@ -100,13 +104,17 @@ def parse_args(argv=None):
         raise hub_utils.UserError(f"--learning-rate must be > 0, got {args.learning_rate}")
     for flag in ("gamma", "start_e", "end_e", "exploration_fraction"):
         if not 0 <= getattr(args, flag) <= 1:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}")
+            raise hub_utils.UserError(
+                f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}"
+            )
     if not 0 < args.tau <= 1:
         raise hub_utils.UserError(f"--tau must be in (0, 1], got {args.tau}")
     if args.learning_starts < 0 or args.max_grad_norm < 0:
         raise hub_utils.UserError("--learning-starts and --max-grad-norm must be >= 0")
     if args.batch_size > args.buffer_size:
-        raise hub_utils.UserError(f"--batch-size {args.batch_size} is larger than --buffer-size {args.buffer_size}")
+        raise hub_utils.UserError(
+            f"--batch-size {args.batch_size} is larger than --buffer-size {args.buffer_size}"
+        )
     return args
 
 
@@ -114,11 +122,15 @@ def make_env(args, render_mode=None):
     """One environment; refuses the spaces a Q-network with one output per action cannot handle."""
     env = gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
     if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise hub_utils.UserError(f"dqn.py needs a Discrete action space; {args.env_id} has {env.action_space} "
-                                  f"(continuous actions: use ppo.py or a2c.py)")
+        raise hub_utils.UserError(
+            f"dqn.py needs a Discrete action space; {args.env_id} has {env.action_space} "
+            f"(continuous actions: use ppo.py or a2c.py)"
+        )
     if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
-        raise hub_utils.UserError(f"dqn.py needs a 1-D Box observation space; {args.env_id} has "
-                                  f"{env.observation_space} (Atari pixels: use dqn_atari.py)")
+        raise hub_utils.UserError(
+            f"dqn.py needs a 1-D Box observation space; {args.env_id} has "
+            f"{env.observation_space} (Atari pixels: use dqn_atari.py)"
+        )
     return env
 
 
@@ -155,7 +167,7 @@ class ReplayBuffer:
         self.size = min(self.size + 1, self.capacity)
 
     def sample(self, batch_size, rng, device):
-        """A uniform minibatch (with replacement) as tensors: obs, actions, rewards, next_obs, terminations."""
+        """A uniform minibatch (with replacement) as tensors: obs, actions, rewards, next_obs, terminated."""
         indices = rng.integers(0, self.size, batch_size)
         arrays = (self.observations, self.actions, self.rewards, self.next_observations, self.terminations)
         return [torch.from_numpy(array[indices]).to(device) for array in arrays]
@@ -163,13 +175,15 @@ class ReplayBuffer:
     def state_dict(self):
         """The stored part (as tensors) and the write position, for the checkpoint."""
         names = ("observations", "next_observations", "actions", "rewards", "terminations")
-        return dict({name: torch.from_numpy(getattr(self, name)[:self.size]) for name in names},
-                    position=self.position)
+        return dict(
+            {name: torch.from_numpy(getattr(self, name)[: self.size]) for name in names},
+            position=self.position,
+        )
 
     def load_state_dict(self, state):
         self.size, self.position = len(state["actions"]), int(state["position"])
         for name in ("observations", "next_observations", "actions", "rewards", "terminations"):
-            getattr(self, name)[:self.size] = state[name].numpy()
+            getattr(self, name)[: self.size] = state[name].numpy()
 
 
 def linear_epsilon(step, start_e, end_e, decay_steps):
@@ -200,26 +214,14 @@ def update_target(target_network, q_network, tau):
 
 
 def greedy_policy(q_network):
-    """argmax_a Q_theta(s, a) for one observation: the action played when not exploring, and the
-    deterministic policy that is evaluated and published.
+    """argmax_a Q_theta(s, a) for one observation, computed by the network itself: the action played
+    when not exploring, and the deterministic policy that is evaluated and published."""
+    device = next(q_network.parameters()).device
 
-    On the CPU it runs in numpy, on arrays that share memory with the network's parameters, so it
-    always sees the latest weights: for one observation numpy's call overhead is several times
-    smaller than torch's, and this runs at every step. On a GPU it runs in torch."""
-    weights, biases = [layer.weight for layer in q_network.layers], [layer.bias for layer in q_network.layers]
-    if weights[0].is_cuda:
-        @torch.inference_mode()
-        def act(obs):
-            return int(q_network(torch.as_tensor(obs, dtype=torch.float32, device=weights[0].device)).argmax())
-        return act
-    layers = [(weight.detach().numpy(), bias.detach().numpy()) for weight, bias in zip(weights, biases)]
-
+    @torch.no_grad()
     def act(obs):
-        hidden = np.asarray(obs, dtype=np.float32)
-        for weight, bias in layers[:-1]:
-            hidden = np.maximum(weight @ hidden + bias, 0.0)  # ReLU(W h + b)
-        weight, bias = layers[-1]
-        return int((weight @ hidden + bias).argmax())
+        return int(q_network(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
+
     return act
 
 
@@ -246,8 +248,7 @@ def main():
     q_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
     target_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
     target_network.load_state_dict(q_network.state_dict())
-    optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate,
-                                 fused=device.type in ("cpu", "cuda"))
+    optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate)
     replay_buffer = ReplayBuffer(args.buffer_size, obs_size)
     act = greedy_policy(q_network)
     decay_steps = args.exploration_fraction * args.total_timesteps
@@ -261,7 +262,11 @@ def main():
         target_network.load_state_dict(checkpoint["target_network"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         replay_buffer.load_state_dict(checkpoint["replay_buffer"])
-        global_step, episodes, gradient_steps = checkpoint["global_step"], checkpoint["episodes"], checkpoint["gradient_steps"]
+        global_step, episodes, gradient_steps = (
+            checkpoint["global_step"],
+            checkpoint["episodes"],
+            checkpoint["gradient_steps"],
+        )
         rng.bit_generator.state = checkpoint["rng"]
         env.unwrapped.np_random.bit_generator.state = checkpoint["env_rng"]
         obs, _ = env.reset()
@@ -286,11 +291,20 @@ def main():
         if global_step > args.learning_starts and global_step % args.train_frequency == 0:
             for _ in range(args.gradient_steps):
                 b_obs, b_actions, b_rewards, b_next_obs, b_terminations = replay_buffer.sample(
-                    args.batch_size, rng, device)
-                target = td_target(b_rewards, b_next_obs, b_terminations, args.gamma, target_network,
-                                   q_network if args.double_dqn else None)
+                    args.batch_size, rng, device
+                )
+                target = td_target(
+                    b_rewards,
+                    b_next_obs,
+                    b_terminations,
+                    args.gamma,
+                    target_network,
+                    q_network if args.double_dqn else None,
+                )
                 q_taken = q_network(b_obs).gather(1, b_actions.unsqueeze(1)).squeeze(1)  # Q_theta(s, a)
-                loss = F.smooth_l1_loss(q_taken, target) if args.loss == "huber" else F.mse_loss(q_taken, target)
+                loss = (
+                    F.smooth_l1_loss(q_taken, target) if args.loss == "huber" else F.mse_loss(q_taken, target)
+                )
                 optimizer.zero_grad()
                 loss.backward()
                 if args.max_grad_norm > 0:
@@ -313,11 +327,13 @@ def main():
             run.writer.add_scalar("charts/epsilon", epsilon, global_step)
             episode_return, episode_length = 0.0, 0
             if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between episodes, exactly resumable
-                torch.save(dict(q_network=q_network.state_dict(), target_network=target_network.state_dict(),
-                                optimizer=optimizer.state_dict(), replay_buffer=replay_buffer.state_dict(),
-                                global_step=global_step, episodes=episodes, gradient_steps=gradient_steps,
-                                rng=rng.bit_generator.state, env_rng=env.unwrapped.np_random.bit_generator.state),
-                           checkpoint_path)
+                hub_utils.save_checkpoint(
+                    checkpoint_path, q_network=q_network.state_dict(),
+                    target_network=target_network.state_dict(),
+                    optimizer=optimizer.state_dict(), replay_buffer=replay_buffer.state_dict(),
+                    global_step=global_step, episodes=episodes, gradient_steps=gradient_steps,
+                    rng=rng.bit_generator.state, env_rng=env.unwrapped.np_random.bit_generator.state,
+                )  # fmt: skip
                 progress.close()
                 run.exit_interrupted()
             obs, _ = env.reset()
@@ -339,14 +355,25 @@ def main():
     evaluation = hub_utils.evaluate(act, make_env(args), seeds)
     fps = env.metadata.get("render_fps", 30)
     if args.capture_video:
-        hub_utils.record_video(act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4",
-                               fps=fps, seed=seeds[0])
+        hub_utils.record_video(
+            act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4", fps=fps, seed=seeds[0]
+        )
     results = hub_utils.write_results(
-        run, args, algo="dqn", algo_title="DQN", evaluation=evaluation, model_file="model.safetensors",
+        run,
+        args,
+        algo="dqn",
+        algo_title="DQN",
+        evaluation=evaluation,
+        model_file="model.safetensors",
         video_fps=fps,
-        training=dict(env_steps=global_step, episodes=episodes, gradient_steps=gradient_steps,
-                      wall_time_s=round(training_seconds, 1),
-                      sps=round((global_step - start_step) / max(training_seconds, 1e-9))))
+        training=dict(
+            env_steps=global_step,
+            episodes=episodes,
+            gradient_steps=gradient_steps,
+            wall_time_s=round(training_seconds, 1),
+            sps=round((global_step - start_step) / max(training_seconds, 1e-9)),
+        ),
+    )
     run.close()
     hub_utils.upload_if_requested(run, args, results)
 
