@@ -26,7 +26,16 @@ def run_copy(frozenlake_run, tmp_path):
 
 
 def folder_bytes(folder):
-    return {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    """Every file under ``folder`` (relative path -> bytes), and every file's mode and time stamp."""
+    return {
+        path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mode, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def file_bytes(folder):
+    return {name: data for name, (data, _, _) in folder_bytes(folder).items()}
 
 
 def test_push_then_enjoy_round_trip(run_copy, tmp_path, hub_standin, hub_env):
@@ -37,11 +46,14 @@ def test_push_then_enjoy_round_trip(run_copy, tmp_path, hub_standin, hub_env):
     assert pushed.returncode == 0, pushed.stderr
     assert f"pushed: {hub_standin.endpoint}/{REPO_ID}" in pushed.stdout
 
-    local = folder_bytes(run_copy)
+    local = file_bytes(run_copy)
     remote = hub_standin.files(REPO_ID)
     assert set(remote) == set(local) - {"checkpoint.npz"}
+    assert {"hub_utils.py", "requirements.txt", "q_learning.py"} <= set(remote)  # replays on its own
     assert all(remote[name] == local[name] for name in remote)
-    assert f"python hub_utils.py enjoy --repo-id {REPO_ID}" in ModelCard(remote["README.md"].decode()).text
+    card = ModelCard(remote["README.md"].decode()).text
+    assert f"python hub_utils.py enjoy --repo-id {REPO_ID}" in card
+    assert f"hf download {REPO_ID} --local-dir" in card and "someone else's code" in card
 
     hub_standin.requests.clear()
     fresh = tmp_path / "elsewhere"
@@ -71,7 +83,7 @@ def test_upload_model_flag_derives_the_repository_from_the_user(tmp_path, hub_st
         ("hf_alice_token", "bob/q-learning-FrozenLake-v1", "permission denied (403)"),
     ],
 )
-def test_push_failures_say_why_in_one_line_and_keep_the_folder(
+def test_push_failures_say_why_in_one_line_and_leave_the_folder_byte_for_byte(
     run_copy, tmp_path, hub_env, token, repo_id, reason
 ):
     before = folder_bytes(run_copy)
@@ -79,10 +91,38 @@ def test_push_failures_say_why_in_one_line_and_keep_the_folder(
         ["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", repo_id], tmp_path, hub_env(token)
     )
     assert_one_line_error(process, reason, code=1)
-    after = folder_bytes(run_copy)
-    assert {name: data for name, data in after.items() if name != "README.md"} == {
-        name: data for name, data in before.items() if name != "README.md"
-    }
+    assert folder_bytes(run_copy) == before  # the card included: it is rendered for the upload only
+
+
+def test_a_card_edited_by_hand_is_pushed_as_it_is_and_kept(run_copy, tmp_path, hub_standin, hub_env):
+    card = run_copy / "README.md"
+    card.write_text(
+        card.read_text().replace("## Evaluation", "My notes: trained on a train.\n\n## Evaluation")
+    )
+    edited = folder_bytes(run_copy)
+    failed = run_cli(
+        ["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", REPO_ID], tmp_path, hub_env(None)
+    )
+    assert_one_line_error(failed, "not logged in", code=1)
+    assert folder_bytes(run_copy) == edited
+
+    pushed = run_cli(
+        ["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", REPO_ID], tmp_path, hub_env()
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    assert "README.md was edited by hand: uploaded as it is" in pushed.stdout
+    assert folder_bytes(run_copy) == edited
+    assert hub_standin.files(REPO_ID)["README.md"] == card.read_bytes()
+
+
+def test_a_malformed_repo_id_is_one_line_and_nothing_is_written(run_copy, tmp_path, hub_env):
+    before = folder_bytes(run_copy)
+    for repo_id in ("alice", "alice/bad name", "alice/x/y", "../alice/x"):
+        process = run_cli(
+            ["hub_utils.py", "push", f"runs/{run_copy.name}", "--repo-id", repo_id], tmp_path, hub_env()
+        )
+        assert_one_line_error(process, f"--repo-id {repo_id!r} is not a repository id")
+    assert folder_bytes(run_copy) == before
 
 
 def test_push_to_an_unreachable_hub_says_so(run_copy, tmp_path):
