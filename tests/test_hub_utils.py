@@ -7,6 +7,7 @@ import gymnasium as gym
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from conftest import REPO
 
 import hub_utils
 
@@ -142,3 +143,56 @@ def test_load_algorithm_only_imports_files_from_algorithms_folder():
 def test_namespaced_env_ids_make_valid_repository_names():
     assert hub_utils.default_repo_id("dqn", "ALE/Pong-v5", "me") == "me/dqn-ALE-Pong-v5"
     assert hub_utils.default_repo_id("ppo", "LunarLander-v2", "me") == "me/ppo-LunarLander-v2"
+
+
+def test_atomic_write_leaves_the_previous_file_when_a_write_fails(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    hub_utils.atomic_write_text(path, "previous")
+
+    def disk_full(descriptor):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(hub_utils.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        hub_utils.atomic_write_text(path, "new")
+    assert path.read_text() == "previous"
+    assert [item.name for item in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
+    monkeypatch.undo()
+    hub_utils.atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == b"new" and path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_card_counts_as_edited_by_hand_once_anything_in_it_changed(frozenlake_run):
+    _, run_dir, _ = frozenlake_run
+    card = (run_dir / "README.md").read_text()
+    assert not hub_utils.card_edited_by_hand(card)
+    assert hub_utils.card_edited_by_hand(card.replace("## Evaluation", "## Evaluation (mine)"))
+    assert hub_utils.card_edited_by_hand(card.replace("deep-rl-course", "deep-rl-curse"))
+    assert hub_utils.card_edited_by_hand(card.rsplit("\n\n", 1)[0])  # signature removed
+    assert hub_utils.card_edited_by_hand("# A card someone wrote\n")
+
+
+def pins(requirements):
+    return dict(line.split("==") for line in requirements.splitlines() if not line.startswith("#"))
+
+
+def test_replay_requirements_pin_what_the_script_and_its_environment_need():
+    import importlib.metadata
+
+    import torch
+
+    tabular = pins(hub_utils.replay_requirements(REPO / "algorithms/q_learning.py", "Taxi-v4"))
+    assert tabular["gymnasium"] == gym.__version__ and tabular["numpy"] == np.__version__
+    assert tabular["pygame-ce"] == importlib.metadata.version("pygame-ce")  # Taxi renders with pygame
+    assert {"safetensors", "imageio", "imageio-ffmpeg", "huggingface_hub"} <= set(tabular)
+    assert not {"torch", "ale-py", "panda-gym", "box2d"} & set(tabular)
+
+    gym.make("LunarLander-v3").close()  # imports Box2D, as a LunarLander run does
+    lander = hub_utils.replay_requirements(REPO / "algorithms/ppo.py", "LunarLander-v3")
+    assert pins(lander)["torch"] == torch.__version__.split("+")[0]  # "+cpu" would not match PyPI
+    assert pins(lander)["box2d"] == importlib.metadata.version("box2d")
+    assert "--index-url https://download.pytorch.org/whl/cpu" in lander
+
+    atari_id = hub_utils.resolve_env_id("ALE/SpaceInvaders-v5")  # registers ale-py's games
+    atari = pins(hub_utils.replay_requirements(REPO / "algorithms/dqn_atari.py", atari_id))
+    assert atari["ale-py"] == importlib.metadata.version("ale-py") and "pygame-ce" not in atari
