@@ -71,39 +71,36 @@ def test_preprocessed_observations_are_stacks_of_four_84x84_uint8_frames():
     game.close()
 
 
-def test_game_statistics_count_whole_games_with_the_unclipped_score():
-    stats = ppo_atari.GameStatistics(2)
-    stats.start(np.array([3, 0]))  # env 0 has lives; env 1 plays a game without any (Pong)
-    no, yes = np.array([False, False]), np.array([True, False])
-    assert stats.update(np.array([5.0, -1.0]), no, no, np.array([3, 0]))[0].size == 0
-    assert (
-        stats.update(np.array([0.0, 0.0]), yes, no, np.array([2, 0]))[0].size == 0
-    )  # a lost life: no record
-    assert stats.update(np.array([30.0, 0.0]), yes, no, np.array([1, 0]))[0].size == 0
-    # env 0's game over: the env has already reset (SAME_STEP), so lives are the new game's 3;
-    # env 1 ends at the same step (it has no lives to lose)
-    finished, scores, lengths = stats.update(
-        np.array([200.0, 1.0]), np.array([True, True]), no, np.array([3, 0])
+def test_whole_games_are_counted_with_the_unclipped_score():
+    # lives 3 -> 2 -> 1 (terminations: lost lives, the game going on), then the game over (SAME_STEP: the
+    # next game has started, with 3 lives), then a time limit ends that next game after one step
+    script = [(3, False, 5.0, False), (2, True, 0.0, False), (1, True, 30.0, False), (3, True, 200.0, False)]
+    script.append((3, False, 7.0, True))
+    game = ppo_atari.FireAfterLostLife(ScriptedGame(script), life_loss_info=True)
+    game.reset(seed=0)
+    infos = [game.step(np.zeros(1, dtype=np.int64))[4] for _ in script]
+    assert [bool(info["game_over"][0]) for info in infos] == [False, False, False, True, True]
+    assert [float(info["game_score"][0]) for info in infos] == [5.0, 5.0, 35.0, 235.0, 7.0]
+    assert [int(info["game_length"][0]) for info in infos] == [1, 2, 3, 4, 1]
+    # a game without lives (Pong): every termination is a game over
+    pong = ppo_atari.FireAfterLostLife(
+        ScriptedGame([(0, False, -1.0, False), (0, True, 1.0, False)], lives=0), True
     )
-    assert finished.tolist() == [0, 1] and scores.tolist() == [235.0, 0.0] and lengths.tolist() == [4, 4]
-    # a time limit ends the game too (truncation, lives back to the start)
-    finished, scores, lengths = stats.update(
-        np.array([7.0, 0.0]), no, np.array([True, False]), np.array([3, 0])
-    )
-    assert finished.tolist() == [0] and scores.tolist() == [7.0] and lengths.tolist() == [1]
+    pong.reset(seed=0)
+    infos = [pong.step(np.zeros(1, dtype=np.int64))[4] for _ in range(2)]
+    assert [bool(info["game_over"][0]) for info in infos] == [False, True]
+    assert [float(info["game_score"][0]) for info in infos] == [-1.0, 0.0]
 
 
 def test_a_real_game_life_losses_terminate_training_episodes_and_evaluation_sees_the_same_frames():
     """One Breakout game, the same seed and actions in the training env and the evaluation env:
     training terminates at each of the 5 lost lives, both replace the same actions by FIRE after
-    them, the statistics record one game with the evaluation's real score, and every observation
-    is identical."""
+    them, the wrapper counts one game with the evaluation's real score, and every observation is
+    identical."""
     training = ppo_atari.make_vector_env("BreakoutNoFrameskip-v4", 1, env_threads=1)
     evaluation = ppo_atari.make_env(hub_utils.argparse.Namespace(env_id="BreakoutNoFrameskip-v4"))
     obs, info = training.reset(seed=3)
     eval_obs, _ = evaluation.reset(seed=3)
-    stats = ppo_atari.GameStatistics(1)
-    stats.start(info["lives"])
     rng, terminations, forced, eval_return, steps = np.random.default_rng(3), 0, 0, 0.0, 0
     while True:
         np.testing.assert_array_equal(obs[0], eval_obs)
@@ -116,14 +113,13 @@ def test_a_real_game_life_losses_terminate_training_episodes_and_evaluation_sees
         steps += 1
         terminations += int(terminated[0])
         forced += int(info["forced_action"][0])
-        finished, scores, lengths = stats.update(reward, terminated, truncated, info["lives"])
         if eval_terminated:
             break
-        assert finished.size == 0
+        assert not info["game_over"][0]
     assert terminations == 5 and not truncated[0] and not eval_truncated  # 4 lost lives, then the game over
     assert forced == 4 * 2  # FIRE and action 2 after each lost life, none after the game over
     np.testing.assert_array_equal(info["final_obs"][0], eval_obs)  # SAME_STEP: the last frame is in info
-    assert finished.tolist() == [0] and scores[0] == eval_return and lengths[0] == steps
+    assert info["game_over"][0] and info["game_score"][0] == eval_return and info["game_length"][0] == steps
     assert info["lives"][0] == 5  # the next game has already started
     training.close()
     evaluation.close()
@@ -131,25 +127,25 @@ def test_a_real_game_life_losses_terminate_training_episodes_and_evaluation_sees
 
 class ScriptedGame(gym.vector.VectorEnv):
     """A one-game stand-in for AtariVectorEnv: Breakout's action set, scripted (lives, terminated)
-    per step; records the actions it is given."""
+    or (lives, terminated, reward, truncated) per step; records the actions it is given."""
 
-    def __init__(self, script, action_set=("NOOP", "FIRE", "RIGHT", "LEFT")):
+    def __init__(self, script, action_set=("NOOP", "FIRE", "RIGHT", "LEFT"), lives=3):
         from ale_py import Action
 
-        self.num_envs, self.script, self.taken = 1, iter(script), []
+        self.num_envs, self.script, self.taken, self.start_lives = 1, iter(script), [], lives
         self.ale = SimpleNamespace(get_action_set=lambda: [getattr(Action, name) for name in action_set])
 
     def reset(self, *, seed=None, options=None):
-        return np.zeros(1), {"lives": np.array([3])}
+        return np.zeros(1), {"lives": np.array([self.start_lives])}
 
     def step(self, actions):
         self.taken.append(int(actions[0]))
-        lives, terminated = next(self.script)
+        lives, terminated, reward, truncated = (*next(self.script), 0.0, False)[:4]
         return (
             np.zeros(1),
-            np.zeros(1),
+            np.array([reward]),
             np.array([terminated]),
-            np.array([False]),
+            np.array([truncated]),
             {"lives": np.array([lives])},
         )
 
