@@ -7,19 +7,16 @@ then take several epochs of minibatch gradient steps on the clipped surrogate ob
     ratio = pi(a|s) / pi_old(a|s)
 
 Discrete actions use a categorical policy; Box actions a Gaussian with a state-independent
-log-std. Per-environment defaults sit in ENV_DEFAULTS below; any flag overrides them.
+log-std. The networks are defined once, in Agent, and trained by one torch.optim optimizer: edit
+either and the rollouts, the update, the evaluation and the published model all follow.
+Per-environment defaults sit in ENV_DEFAULTS below; any flag overrides them.
 
     python algorithms/ppo.py --env-id LunarLander-v2 --total-timesteps 1000000
 """
 
 import argparse
 import math
-import os
 import time
-
-# numpy's BLAS, which runs the rollout's small matrix products (see NumpyAgent), on one thread like torch
-# (main() sets it): more threads only wait on each other. Read when numpy loads; a user's setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import gymnasium as gym
 import numpy as np
@@ -34,9 +31,11 @@ import hub_utils
 # here, as our value loss is already 0.5 * squared error). With CleanRL's value clipping (at 0.2,
 # on returns in the hundreds) the critic learns too slowly to pass the course bar in 1M steps.
 # Continuous control normalizes observations (statistics saved with the model) and rewards.
-LUNAR_LANDER = dict(num_envs=16, num_steps=1024, num_minibatches=256, update_epochs=4, gamma=0.999,
-                    gae_lambda=0.98, ent_coef=0.01, learning_rate=3e-4, anneal_lr=False, clip_vloss=False,
-                    vf_coef=1.0, total_timesteps=1_000_000)
+LUNAR_LANDER = dict(
+    num_envs=16, num_steps=1024, num_minibatches=256, update_epochs=4, gamma=0.999, gae_lambda=0.98,
+    ent_coef=0.01, learning_rate=3e-4, anneal_lr=False, clip_vloss=False, vf_coef=1.0,
+    total_timesteps=1_000_000,
+)  # fmt: skip
 ENV_DEFAULTS = {
     "LunarLander": LUNAR_LANDER,
     "LunarLanderContinuous": dict(LUNAR_LANDER, normalize_observation=True, normalize_reward=True),
@@ -46,36 +45,37 @@ ENV_DEFAULTS = {
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()))
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()),
+    )
+    BOOL = argparse.BooleanOptionalAction
     parser.add_argument("--env-id", default="LunarLander-v2", help="a gymnasium id with Box observations")
     parser.add_argument("--seed", type=int, default=1, help="seed of torch and of the environments")
-    parser.add_argument("--torch-deterministic", action=argparse.BooleanOptionalAction, default=True,
-                        help="torch.backends.cudnn.deterministic")
-    parser.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=True, help="use CUDA if present")
+    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
     parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
-    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="Adam step size")
-    parser.add_argument("--anneal-lr", action=argparse.BooleanOptionalAction, default=True,
-                        help="decay the learning rate linearly to 0")
+    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="the optimizer's step size")
+    parser.add_argument("--anneal-lr", action=BOOL, default=True, help="decay the lr linearly to 0")
     parser.add_argument("--num-envs", type=int, default=4, help="parallel environments")
     parser.add_argument("--num-steps", type=int, default=128, help="steps per environment per rollout")
     parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
     parser.add_argument("--gae-lambda", type=float, default=0.95, help="lambda of GAE")
     parser.add_argument("--num-minibatches", type=int, default=4, help="minibatches per epoch")
     parser.add_argument("--update-epochs", type=int, default=4, help="epochs over each rollout")
-    parser.add_argument("--norm-adv", action=argparse.BooleanOptionalAction, default=True,
-                        help="normalize advantages per minibatch")
+    parser.add_argument("--norm-adv", action=BOOL, default=True, help="normalize advantages per minibatch")
     parser.add_argument("--clip-coef", type=float, default=0.2, help="surrogate clipping epsilon")
-    parser.add_argument("--clip-vloss", action=argparse.BooleanOptionalAction, default=True,
-                        help="clip the value loss like the policy")
+    parser.add_argument("--clip-vloss", action=BOOL, default=True, help="clip the value loss like the policy")
     parser.add_argument("--ent-coef", type=float, default=0.0, help="entropy bonus coefficient")
     parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss coefficient")
     parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
     parser.add_argument("--target-kl", type=float, default=None, help="stop the epochs early above this KL")
-    parser.add_argument("--normalize-observation", action=argparse.BooleanOptionalAction, default=False,
-                        help="running mean/std observation normalization (saved with the model)")
-    parser.add_argument("--normalize-reward", action=argparse.BooleanOptionalAction, default=False,
-                        help="scale rewards by the running std of the discounted return")
+    parser.add_argument(
+        "--normalize-observation", action=BOOL, default=False, help="running mean/std of the observations"
+    )
+    parser.add_argument(
+        "--normalize-reward", action=BOOL, default=False, help="scale rewards by a return's std"
+    )
     parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer")
     hub_utils.add_run_args(parser, exp_name="ppo")
 
@@ -83,16 +83,20 @@ def parse_args(argv=None):
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
     args = hub_utils.apply_resume(parser.parse_args(argv))
     for flag in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs",
-                 "eval_episodes", "hidden_size"):
+                 "eval_episodes", "hidden_size"):  # fmt: skip
         if getattr(args, flag) < 1:
             raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
     batch_size = args.num_envs * args.num_steps
     if batch_size % args.num_minibatches:
-        raise hub_utils.UserError(f"--num-minibatches {args.num_minibatches} does not divide the batch of "
-                                  f"--num-envs x --num-steps = {batch_size} transitions")
+        raise hub_utils.UserError(
+            f"--num-minibatches {args.num_minibatches} does not divide the batch of "
+            f"--num-envs x --num-steps = {batch_size} transitions"
+        )
     if args.total_timesteps < batch_size:
-        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than one rollout "
-                                  f"(--num-envs x --num-steps = {batch_size})")
+        raise hub_utils.UserError(
+            f"--total-timesteps {args.total_timesteps} is less than one rollout "
+            f"(--num-envs x --num-steps = {batch_size})"
+        )
     return args
 
 
@@ -100,12 +104,25 @@ def make_env(args, render_mode=None):
     """One environment, as the vector env runs it: used for evaluation and `hub_utils.py enjoy`."""
     env = gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
     if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
-        raise hub_utils.UserError(f"ppo.py needs a flat Box observation space; {args.env_id} has "
-                                  f"{env.observation_space} (images: use ppo_atari.py)")
+        raise hub_utils.UserError(
+            f"ppo.py needs a flat Box observation space; {args.env_id} has "
+            f"{env.observation_space} (images: use ppo_atari.py)"
+        )
     if not isinstance(env.action_space, (gym.spaces.Discrete, gym.spaces.Box)):
-        raise hub_utils.UserError(f"ppo.py supports Discrete and Box action spaces; {args.env_id} has "
-                                  f"{env.action_space}")
+        raise hub_utils.UserError(
+            f"ppo.py supports Discrete and Box action spaces; {args.env_id} has {env.action_space}"
+        )
     return env
+
+
+def make_vector_env(env_id, num_envs):
+    """num_envs copies of the environment, stepped in this process, with episode statistics. SAME_STEP
+    autoreset: the step that ends an episode returns the next episode's first observation and the
+    last one in info["final_obs"], so every step is a real transition and time limits can bootstrap."""
+    envs = gym.vector.SyncVectorEnv(
+        [lambda: gym.make(env_id) for _ in range(num_envs)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+    )
+    return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
 
 class RunningMeanStd(nn.Module):
@@ -122,8 +139,10 @@ class RunningMeanStd(nn.Module):
         batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
         delta, total = batch_mean - self.mean, self.count + batch_count
         self.mean += delta * batch_count / total
-        self.var.copy_((self.var * self.count + batch_var * batch_count
-                        + delta**2 * self.count * batch_count / total) / total)
+        self.var.copy_(
+            (self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total)
+            / total
+        )
         self.count.fill_(total)
 
 
@@ -142,92 +161,57 @@ class Agent(nn.Module):
         obs_size = observation_space.shape[0]
         self.continuous = isinstance(action_space, gym.spaces.Box)
         action_size = action_space.shape[0] if self.continuous else action_space.n
-
-        def mlp(out_size, out_std):
-            return nn.Sequential(layer_init(nn.Linear(obs_size, hidden_size)), nn.Tanh(),
-                                 layer_init(nn.Linear(hidden_size, hidden_size)), nn.Tanh(),
-                                 layer_init(nn.Linear(hidden_size, out_size), std=out_std))
-
-        self.critic = mlp(1, out_std=1.0)
-        self.actor = mlp(action_size, out_std=0.01)  # near-uniform initial policy
+        self.critic = nn.Sequential(
+            layer_init(nn.Linear(obs_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, 1), std=1.0),
+        )
+        self.actor = nn.Sequential(
+            layer_init(nn.Linear(obs_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, action_size), std=0.01),  # near-uniform initial policy
+        )
         if self.continuous:
             self.actor_logstd = nn.Parameter(torch.zeros(1, action_size))  # state-independent log-std
         self.obs_rms = RunningMeanStd(observation_space.shape) if normalize_observation else None
 
-    # The policy's maths is written out rather than through torch.distributions, whose bookkeeping
-    # costs more than these small networks on a CPU.
-    def evaluate_actions(self, obs, action):
-        """For updates: log pi(a|s) of the stored actions under the current policy, H(pi(.|s)), V(s)."""
-        if self.continuous:  # independent dimensions: log-probs and entropies add up
-            mean, log_std = self.actor(obs), self.actor_logstd.expand(obs.shape[0], -1)
-            log_prob = (-0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-            entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
-        else:
-            log_pi = self.actor(obs).log_softmax(-1)
-            log_prob = log_pi.gather(-1, action.unsqueeze(-1)).squeeze(-1)
-            entropy = -(log_pi.exp() * log_pi).sum(-1)
-        return log_prob, entropy, self.critic(obs).squeeze(-1)
-
-
-class NumpyAgent:
-    """The Agent's forward pass in numpy, for rollouts and evaluation; the update (autograd) runs in torch.
-
-    Rollouts call the networks at every step on a handful of observations, where torch's per-call
-    overhead (several microseconds an op) outweighs the arithmetic; numpy's is a fraction of it. On a
-    CPU the arrays are views of the Agent's tensors (no copies, always the current values); from a GPU
-    they are copies, so main() takes a new NumpyAgent for each rollout, during which the policy is
-    fixed. The observation statistics, which change at every step, always stay on the CPU (see main).
-    """
-
-    def __init__(self, agent):
-        def array(tensor):
-            return tensor.detach().cpu().numpy()
-
-        def layers(mlp):
-            return [(array(layer.weight), array(layer.bias)) for layer in mlp if isinstance(layer, nn.Linear)]
-
-        self.continuous = agent.continuous
-        self.actor, self.critic = layers(agent.actor), layers(agent.critic)
-        self.actor_logstd = array(agent.actor_logstd) if agent.continuous else None
-        self.obs_rms = None if agent.obs_rms is None else (array(agent.obs_rms.mean), array(agent.obs_rms.var))
-
     def normalize(self, obs):
         """(obs - mean) / std, clipped to [-10, 10], with the running statistics; identity if off."""
-        obs = np.asarray(obs, dtype=np.float32)
+        obs = torch.as_tensor(obs, dtype=torch.float32)
         if self.obs_rms is None:
             return obs
-        mean, var = self.obs_rms
-        return np.clip((obs - mean) / np.sqrt(var + 1e-8), -10, 10).astype(np.float32)
+        return ((obs - self.obs_rms.mean) / torch.sqrt(self.obs_rms.var + 1e-8)).clamp(-10, 10).float()
 
-    @staticmethod
-    def mlp(layers, x):
-        for weight, bias in layers[:-1]:
-            x = np.tanh(x @ weight.T + bias)
-        weight, bias = layers[-1]
-        return x @ weight.T + bias
+    def get_value(self, obs):
+        return self.critic(obs).squeeze(-1)
 
-    def value(self, obs):
-        """V(s) for a batch of normalized observations."""
-        return self.mlp(self.critic, obs)[:, 0]
+    # The distributions' maths is written out rather than through torch.distributions, whose
+    # bookkeeping costs more than these small networks on a CPU (tests check it against them).
+    def get_action_and_value(self, obs, action=None):
+        """a ~ pi(.|s) (or the given action), log pi(a|s), the entropy H(pi(.|s)) and V(s)."""
+        if self.continuous:  # independent dimensions: log-probs and entropies add up
+            mean = self.actor(obs)
+            log_std = self.actor_logstd.expand_as(mean)
+            if action is None:
+                action = mean + log_std.exp() * torch.randn_like(mean)
+            log_prob = -0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+            entropy = log_std + 0.5 + 0.5 * math.log(2 * math.pi)
+            log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
+        else:
+            log_pi = self.actor(obs).log_softmax(-1)
+            if action is None:
+                action = torch.multinomial(log_pi.exp(), 1).squeeze(-1)
+            log_prob = log_pi.gather(-1, action.unsqueeze(-1)).squeeze(-1)
+            entropy = -(log_pi.exp() * log_pi).sum(-1)
+        return action, log_prob, entropy, self.get_value(obs)
 
-    def sample_action(self, obs, rng):
-        """For rollouts: a ~ pi(.|s) for a batch of normalized observations, with log pi(a|s) and V(s)."""
-        if self.continuous:  # Gaussian: a = mean + std * noise, so log pi(a|s) needs only the noise
-            mean, log_std = self.mlp(self.actor, obs), self.actor_logstd
-            noise = rng.standard_normal(mean.shape, dtype=np.float32)
-            action = mean + np.exp(log_std) * noise
-            log_prob = (-0.5 * noise**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-        else:  # categorical; Gumbel-max trick: argmax_a (log pi(a|s) + Gumbel noise) is a sample of pi(.|s)
-            logits = self.mlp(self.actor, obs)
-            logits = logits - logits.max(-1, keepdims=True)
-            log_pi = logits - np.log(np.exp(logits).sum(-1, keepdims=True))  # log-softmax
-            action = (log_pi + rng.gumbel(size=log_pi.shape)).argmax(-1)
-            log_prob = log_pi[np.arange(len(action)), action]
-        return action, log_prob, self.value(obs)
-
-    def mode(self, obs):
-        """The deterministic action evaluated and published: the mode of the policy."""
-        return self.mlp(self.actor, obs) if self.continuous else self.mlp(self.actor, obs).argmax(-1)
+    def get_deterministic_action(self, obs):
+        """The mode of pi(.|s): the action evaluated and published."""
+        return self.actor(obs) if self.continuous else self.actor(obs).argmax(-1)
 
 
 def compute_gae(rewards, values, episode_continues, truncation_values, gamma, gae_lambda):
@@ -252,73 +236,21 @@ def compute_gae(rewards, values, episode_continues, truncation_values, gamma, ga
     return advantages, advantages + values
 
 
-def flatten_parameters(agent):
-    """Moves all of the agent's parameters into one vector, and their gradients into another.
-
-    Each parameter becomes a view of `weights` and its .grad a view of `gradients`, so the networks
-    work as before and backward() writes every gradient into the one vector. With networks this
-    small, an update step costs mostly per-tensor overhead: on one vector, zeroing the gradients,
-    clipping their norm and the Adam step (optimizer_step) are a handful of operations in all.
-    """
-    parameters = list(agent.parameters())
-    weights = torch.cat([parameter.detach().flatten() for parameter in parameters])
-    gradients = torch.zeros_like(weights)
-    start = 0
-    for parameter in parameters:
-        end = start + parameter.numel()
-        parameter.data = weights[start:end].view_as(parameter)
-        parameter.grad = gradients[start:end].view_as(parameter)
-        start = end
-    return weights, gradients
-
-
-def optimizer_step(weights, gradients, adam_m, adam_v, step, learning_rate, max_grad_norm,
-                   beta1=0.9, beta2=0.999, eps=1e-5):
-    """Clips the global gradient norm, then takes Adam step number `step` (1, 2, ...) in place.
-
-    The formulas of torch's clip_grad_norm_ and Adam (eps 1e-5, as CleanRL sets it), on the vectors
-    of flatten_parameters:
-        g <- g * min(1, max_grad_norm / (|g| + 1e-6))
-        m <- beta1 * m + (1 - beta1) * g          v <- beta2 * v + (1 - beta2) * g^2
-        w <- w - learning_rate * (m / (1 - beta1^step)) / (sqrt(v / (1 - beta2^step)) + eps)
-    """
-    gradients.mul_((max_grad_norm / (gradients.norm() + 1e-6)).clamp(max=1.0))
-    adam_m.lerp_(gradients, 1 - beta1)
-    adam_v.mul_(beta2).addcmul_(gradients, gradients, value=1 - beta2)
-    denominator = (adam_v / (1 - beta2**step)).sqrt_().add_(eps)
-    weights.addcdiv_(adam_m, denominator, value=-learning_rate / (1 - beta1**step))
-
-
-def make_vector_env(env_id, num_envs):
-    """num_envs copies of the environment, stepped in this process, with episode statistics.
-
-    SAME_STEP autoreset: the step that ends an episode returns the next episode's first
-    observation, with the last one in info["final_obs"]. So every step is a real transition (none
-    goes from a terminal observation to a reset one), and truncated episodes can bootstrap.
-    """
-    envs = gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(num_envs)],
-                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
-    return gym.wrappers.vector.RecordEpisodeStatistics(envs)
-
-
-def build_agent(args, env):
-    return Agent(env.observation_space, env.action_space, args.hidden_size, args.normalize_observation)
-
-
 def deterministic_policy(agent, action_space):
-    """obs -> action with frozen statistics: what evaluation, the replay and `enjoy` run."""
-    numpy_agent = NumpyAgent(agent)
+    """obs -> action with the agent's frozen statistics: what evaluation, the replay and `enjoy` run."""
 
+    @torch.inference_mode()
     def policy(observation):
-        action = numpy_agent.mode(numpy_agent.normalize(observation)[None])[0]
+        action = agent.get_deterministic_action(agent.normalize(observation[None]))[0].cpu().numpy()
         return np.clip(action, action_space.low, action_space.high) if agent.continuous else int(action)
+
     return policy
 
 
 def load_policy(run_dir, args):
     """Used by `hub_utils.py enjoy`: rebuilds the Agent and loads model.safetensors (no pickle)."""
     env = make_env(args)
-    agent = build_agent(args, env)
+    agent = Agent(env.observation_space, env.action_space, args.hidden_size, args.normalize_observation)
     agent.load_state_dict(load_file(run_dir / "model.safetensors"))
     return deterministic_policy(agent.eval(), env.action_space)
 
@@ -331,144 +263,145 @@ def main():
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = args.total_timesteps // batch_size
 
-    torch.manual_seed(args.seed)  # drives initialization and minibatch shuffling
-    rng = np.random.default_rng(args.seed)  # drives action sampling
+    torch.manual_seed(args.seed)  # drives initialization, action sampling and minibatch shuffling
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(1)  # tiny matrices: extra threads only wait on each other (and on the envs)
 
     envs = make_vector_env(run.env_id, args.num_envs)
-    continuous = isinstance(probe_env.action_space, gym.spaces.Box)
-    if continuous:
-        action_low, action_high = probe_env.action_space.low, probe_env.action_space.high
-
-    agent = build_agent(args, probe_env).to(device)
-    if agent.obs_rms is not None:
-        agent.obs_rms.cpu()  # the statistics are updated and used by the rollout, which runs on the CPU
-    weights, gradients = flatten_parameters(agent)
-    adam_m, adam_v = torch.zeros_like(weights), torch.zeros_like(weights)  # Adam's moment estimates
-    adam_step, learning_rate = 0, args.learning_rate
+    observation_space, action_space = probe_env.observation_space, probe_env.action_space
+    continuous = isinstance(action_space, gym.spaces.Box)
+    agent = Agent(observation_space, action_space, args.hidden_size, args.normalize_observation).to(device)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
     return_rms = RunningMeanStd()  # for reward scaling: std of the discounted return
     discounted_return = np.zeros(args.num_envs)
 
-    # Rollout storage, in numpy until the update. values has one extra row: V of the observation after the last step.
-    obs = np.zeros((args.num_steps, args.num_envs) + probe_env.observation_space.shape, dtype=np.float32)
-    actions = np.zeros((args.num_steps, args.num_envs) + probe_env.action_space.shape,
-                       dtype=np.float32 if continuous else np.int64)
+    # Rollout storage, (steps, envs) per quantity. values has one extra row: V after the last step.
+    steps_envs = (args.num_steps, args.num_envs)
+    obs = torch.zeros(steps_envs + observation_space.shape, device=device)
+    action_dtype = torch.float32 if continuous else torch.long
+    actions = torch.zeros(steps_envs + action_space.shape, dtype=action_dtype, device=device)
     log_probs, rewards, episode_continues, truncation_values = (
-        np.zeros((args.num_steps, args.num_envs), dtype=np.float32) for _ in range(4))
-    values = np.zeros((args.num_steps + 1, args.num_envs), dtype=np.float32)
+        torch.zeros(steps_envs, device=device) for _ in range(4)
+    )
+    values = torch.zeros((args.num_steps + 1, args.num_envs), device=device)
 
     start_iteration, global_step = 1, 0
     checkpoint_path = run.dir / "checkpoint.pt"
     if run.resumed:  # environments restart their episodes; everything else continues where it stopped
-        checkpoint = torch.load(checkpoint_path, weights_only=True)
-        agent.load_state_dict(checkpoint["agent"])  # copies into the flat vector
-        adam_m.copy_(checkpoint["adam_m"])
-        adam_v.copy_(checkpoint["adam_v"])
-        adam_step = checkpoint["adam_step"]
+        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location=device)
+        agent.load_state_dict(checkpoint["agent"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
         return_rms.load_state_dict(checkpoint["return_rms"])
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"])
-        rng.bit_generator.state = checkpoint["rng"]
     # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped
     next_obs, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
 
-    def from_numpy(array):  # the rollout's arrays as tensors on the device (on a CPU: the same memory, no copy)
-        return torch.from_numpy(array).to(device)
+    def observe(observation):  # normalized, on the device (where the observation statistics live)
+        return agent.normalize(torch.as_tensor(observation, device=device))
 
     progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     for iteration in range(start_iteration, num_iterations + 1):
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations
-            torch.save(dict(agent=agent.state_dict(), adam_m=adam_m, adam_v=adam_v, adam_step=adam_step,
-                            return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                            torch_rng=torch.get_rng_state(), rng=rng.bit_generator.state), checkpoint_path)
+            hub_utils.save_checkpoint(
+                checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(),
+                return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
+                torch_rng=torch.get_rng_state(),
+            )  # fmt: skip
             progress.close()
             run.exit_interrupted()
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
-            learning_rate = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
+            for group in optimizer.param_groups:
+                group["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
 
         # 1. Collect a rollout with the current policy.
-        policy = NumpyAgent(agent)
-        truncation_values.fill(0.0)
+        truncation_values.zero_()
         for step in range(args.num_steps):
             if agent.obs_rms is not None:
-                agent.obs_rms.update(next_obs)
-            obs[step] = policy.normalize(next_obs)
-            actions[step], log_probs[step], values[step] = policy.sample_action(obs[step], rng)
+                agent.obs_rms.update(torch.as_tensor(next_obs, device=device))
+            obs[step] = observe(next_obs)
+            with torch.no_grad():
+                actions[step], log_probs[step], _, values[step] = agent.get_action_and_value(obs[step])
+            action = actions[step].cpu().numpy()
             next_obs, reward, terminated, truncated, infos = envs.step(
-                np.clip(actions[step], action_low, action_high) if continuous else actions[step])
+                np.clip(action, action_space.low, action_space.high) if continuous else action
+            )
             global_step += args.num_envs
             done = terminated | truncated
-            truncated = truncated & ~terminated  # TimeLimit also truncates a terminal last step: that one is final
+            # TimeLimit also truncates an episode whose last step terminates it: that step is final
+            truncated = truncated & ~terminated
 
             if args.normalize_reward:  # r / std(discounted return), the return restarting with each episode
                 discounted_return = discounted_return * args.gamma + reward
                 return_rms.update(discounted_return)
                 reward = np.clip(reward / np.sqrt(return_rms.var.item() + 1e-8), -10, 10)
                 discounted_return[done] = 0.0
-            rewards[step] = reward
-            episode_continues[step] = ~done
+            rewards[step] = torch.as_tensor(reward, device=device)
+            episode_continues[step] = torch.as_tensor(~done, device=device)
             if truncated.any():  # bootstrap a time limit from V(final observation)
-                final_obs = np.stack(infos["final_obs"][truncated])
-                truncation_values[step, truncated] = policy.value(policy.normalize(final_obs))
+                with torch.no_grad():
+                    final_values = agent.get_value(observe(np.stack(infos["final_obs"][truncated])))
+                truncation_values[step, torch.as_tensor(truncated, device=device)] = final_values
             if "episode" in infos:
-                for finished in np.flatnonzero(infos["_episode"]):
-                    run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][finished], global_step)
-                    run.writer.add_scalar("charts/episodic_length", infos["episode"]["l"][finished], global_step)
-                    recent_return = float(infos["episode"]["r"][finished])
-        values[-1] = policy.value(policy.normalize(next_obs))
+                for i in np.flatnonzero(infos["_episode"]):
+                    run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][i], global_step)
+                    run.writer.add_scalar("charts/episodic_length", infos["episode"]["l"][i], global_step)
+                    recent_return = float(infos["episode"]["r"][i])
+        with torch.no_grad():
+            values[-1] = agent.get_value(observe(next_obs))
 
-        # 2. Advantages and value targets with GAE (bootstrapping truncated episodes). Torch from here on.
-        advantages, returns = compute_gae(from_numpy(rewards), from_numpy(values), from_numpy(episode_continues),
-                                          from_numpy(truncation_values), args.gamma, args.gae_lambda)
+        # 2. Advantages and value targets with GAE (bootstrapping truncated episodes).
+        advantages, returns = compute_gae(
+            rewards, values, episode_continues, truncation_values, args.gamma, args.gae_lambda
+        )
+        b_obs, b_actions, b_log_probs = obs.flatten(0, 1), actions.flatten(0, 1), log_probs.flatten(0, 1)
+        b_advantages, b_returns, b_values = advantages.flatten(), returns.flatten(), values[:-1].flatten()
 
         # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches.
-        b_obs, b_actions, b_log_probs, b_values = (from_numpy(array).flatten(0, 1)
-                                                   for array in (obs, actions, log_probs, values[:-1]))
-        b_advantages, b_returns = advantages.flatten(0, 1), returns.flatten(0, 1)
         for epoch in range(1, args.update_epochs + 1):
-            # Shuffle once per epoch, then cut the shuffled batch into consecutive minibatches (views):
-            # one gather per tensor and epoch rather than one per minibatch.
-            shuffled = torch.randperm(batch_size, device=device)
-            minibatch_advantages = b_advantages[shuffled].view(args.num_minibatches, minibatch_size)
-            if args.norm_adv:  # A <- (A - mean) / std within each minibatch (all minibatches at once)
-                minibatch_advantages = ((minibatch_advantages - minibatch_advantages.mean(1, keepdim=True))
-                                        / (minibatch_advantages.std(1, keepdim=True) + 1e-8))
-            minibatches = zip(*(tensor[shuffled].split(minibatch_size)
-                                for tensor in (b_obs, b_actions, b_log_probs, b_returns, b_values)),
-                              minibatch_advantages)
-            for mb_obs, mb_actions, mb_log_probs, mb_returns, mb_values, mb_advantages in minibatches:
-                new_log_prob, entropy, new_value = agent.evaluate_actions(mb_obs, mb_actions)
-                ratio = (new_log_prob - mb_log_probs).exp()
+            b_inds = torch.randperm(batch_size, device=device)
+            for start in range(0, batch_size, minibatch_size):
+                mb_inds = b_inds[start : start + minibatch_size]
+                _, new_log_prob, entropy, new_value = agent.get_action_and_value(
+                    b_obs[mb_inds], b_actions[mb_inds]
+                )
+                ratio = (new_log_prob - b_log_probs[mb_inds]).exp()
+                mb_advantages = b_advantages[mb_inds]
+                if args.norm_adv:  # A <- (A - mean) / std within the minibatch
+                    mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
 
                 # Policy loss: -min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A)
-                policy_loss = -torch.min(ratio * mb_advantages,
-                                         ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * mb_advantages).mean()
+                policy_loss = -torch.min(
+                    ratio * mb_advantages, ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * mb_advantages
+                ).mean()
                 # Value loss: squared error to the GAE return, optionally clipped around the old value
+                mb_returns, mb_values = b_returns[mb_inds], b_values[mb_inds]
                 if args.clip_vloss:
                     clipped_value = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
-                    value_loss = 0.5 * torch.max((new_value - mb_returns) ** 2,
-                                                 (clipped_value - mb_returns) ** 2).mean()
+                    squared_errors = torch.max(
+                        (new_value - mb_returns) ** 2, (clipped_value - mb_returns) ** 2
+                    )
+                    value_loss = 0.5 * squared_errors.mean()
                 else:
-                    value_loss = 0.5 * nn.functional.mse_loss(new_value, mb_returns)
+                    value_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
                 entropy_loss = entropy.mean()
                 loss = policy_loss - args.ent_coef * entropy_loss + args.vf_coef * value_loss
 
-                gradients.zero_()
+                optimizer.zero_grad()
                 loss.backward()
-                adam_step += 1
-                optimizer_step(weights, gradients, adam_m, adam_v, adam_step, learning_rate, args.max_grad_norm)
+                nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+                optimizer.step()
 
-            # How far the policy moved over the whole batch: KL estimates (k1, and Schulman's k3)
-            # and the share of ratios outside the clip range. Above --target-kl, stop early; without
-            # it, only the last epoch's values are logged, so only they are computed.
+            # How far the policy moved over the whole batch: KL estimates (k1, and Schulman's k3) and
+            # the share of ratios outside the clip range. Above --target-kl, stop early; without it,
+            # only the last epoch's values are logged, so only they are computed.
             if args.target_kl is None and epoch < args.update_epochs:
                 continue
             with torch.no_grad():
-                new_log_probs, _, _ = agent.evaluate_actions(b_obs, b_actions)
+                _, new_log_probs, _, _ = agent.get_action_and_value(b_obs, b_actions)
                 log_ratio = new_log_probs - b_log_probs
                 old_approx_kl = (-log_ratio).mean()
                 approx_kl = (log_ratio.exp() - 1 - log_ratio).mean()
@@ -478,12 +411,14 @@ def main():
 
         explained_variance = 1 - (b_returns - b_values).var() / b_returns.var()
         sps = (global_step - start_step) / (time.time() - start_time)
-        for name, value in [("charts/learning_rate", learning_rate),
-                            ("losses/value_loss", value_loss), ("losses/policy_loss", policy_loss),
-                            ("losses/entropy", entropy_loss), ("losses/old_approx_kl", old_approx_kl),
-                            ("losses/approx_kl", approx_kl), ("losses/clipfrac", clip_fraction),
-                            ("losses/explained_variance", explained_variance), ("charts/SPS", sps)]:
-            run.writer.add_scalar(name, float(value.detach()) if torch.is_tensor(value) else value, global_step)
+        for name, value in [
+            ("charts/learning_rate", optimizer.param_groups[0]["lr"]), ("losses/value_loss", value_loss),
+            ("losses/policy_loss", policy_loss), ("losses/entropy", entropy_loss),
+            ("losses/old_approx_kl", old_approx_kl), ("losses/approx_kl", approx_kl),
+            ("losses/clipfrac", clip_fraction), ("losses/explained_variance", explained_variance),
+            ("charts/SPS", sps),
+        ]:  # fmt: skip
+            run.writer.add_scalar(name, float(value), global_step)
         progress.update(batch_size, sps=sps, ret=recent_return)
     progress.close()
     envs.close()
@@ -491,21 +426,22 @@ def main():
 
     # Save the weights (safetensors: loading them never runs code) and evaluate the deterministic policy.
     agent = agent.cpu().eval()
-    save_file({name: tensor.clone() for name, tensor in agent.state_dict().items()},  # views of one vector: copies
-              run.dir / "model.safetensors")
+    save_file(agent.state_dict(), run.dir / "model.safetensors")
     checkpoint_path.unlink(missing_ok=True)
-    policy = deterministic_policy(agent, probe_env.action_space)
+    policy = deterministic_policy(agent, action_space)
     seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
     evaluation = hub_utils.evaluate(policy, make_env(args), seeds)
     if args.capture_video:
-        video_env = make_env(args, render_mode="rgb_array")
-        hub_utils.record_video(policy, video_env, run.dir / "replay.mp4",
-                               fps=video_env.metadata.get("render_fps", 30), seed=seeds[0])
+        fps = probe_env.metadata.get("render_fps", 30)
+        hub_utils.record_video(
+            policy, make_env(args, "rgb_array"), run.dir / "replay.mp4", fps, seed=seeds[0]
+        )
     results = hub_utils.write_results(
         run, args, algo="ppo", algo_title="PPO", evaluation=evaluation, model_file="model.safetensors",
         video_fps=probe_env.metadata.get("render_fps", 30),
         training=dict(env_steps=global_step, wall_time_s=round(training_seconds, 1),
-                      sps=round((global_step - start_step) / training_seconds)))
+                      sps=round((global_step - start_step) / training_seconds)),
+    )  # fmt: skip
     run.close()
     hub_utils.upload_if_requested(run, args, results)
 

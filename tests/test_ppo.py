@@ -1,4 +1,5 @@
-"""algorithms/ppo.py: GAE by hand, gymnasium 1.x episode boundaries, smoke runs, resume, errors."""
+"""algorithms/ppo.py: GAE by hand, the policy's maths, gymnasium 1.x episode boundaries, smoke runs,
+resume, errors."""
 
 import json
 import shutil
@@ -108,114 +109,70 @@ def far_from_uniform_agent(action_space, normalize_observation=False):
 
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
 def test_log_prob_and_entropy_match_torch_distributions(action_space):
-    """The rollout's log pi(a|s) (numpy) is what the update recomputes (torch) and what torch.distributions gives."""
+    """The rollout's log pi(a|s) is what the update recomputes and what torch.distributions gives."""
     agent = far_from_uniform_agent(action_space)
-    obs = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
-    action, sampled_log_prob, value = ppo.NumpyAgent(agent).sample_action(obs, np.random.default_rng(2))
-    action, obs = torch.from_numpy(action), torch.from_numpy(obs)
-    log_prob, entropy, _ = agent.evaluate_actions(obs, action)
-    torch.testing.assert_close(torch.from_numpy(sampled_log_prob), log_prob)
-    if agent.continuous:
-        reference = torch.distributions.Normal(agent.actor(obs), agent.actor_logstd.exp().expand(5, 2))
-        expected_log_prob, expected_entropy = reference.log_prob(action).sum(-1), reference.entropy().sum(-1)
-    else:
-        reference = torch.distributions.Categorical(logits=agent.actor(obs))
-        expected_log_prob, expected_entropy = reference.log_prob(action), reference.entropy()
-    torch.testing.assert_close(log_prob, expected_log_prob)
-    torch.testing.assert_close(entropy, expected_entropy)
-    torch.testing.assert_close(torch.from_numpy(value), agent.critic(obs).squeeze(-1))
+    obs = torch.randn(5, 4, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        action, sampled_log_prob, _, sampled_value = agent.get_action_and_value(obs)
+        _, log_prob, entropy, value = agent.get_action_and_value(obs, action)
+        if agent.continuous:
+            reference = torch.distributions.Normal(agent.actor(obs), agent.actor_logstd.exp().expand(5, 2))
+            expected_log_prob, expected_entropy = (
+                reference.log_prob(action).sum(-1),
+                reference.entropy().sum(-1),
+            )
+        else:
+            reference = torch.distributions.Categorical(logits=agent.actor(obs))
+            expected_log_prob, expected_entropy = reference.log_prob(action), reference.entropy()
+        torch.testing.assert_close(sampled_log_prob, log_prob, rtol=0, atol=0)
+        torch.testing.assert_close(log_prob, expected_log_prob)
+        torch.testing.assert_close(entropy, expected_entropy)
+        torch.testing.assert_close(value, agent.critic(obs).squeeze(-1))
+        torch.testing.assert_close(sampled_value, value, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
-def test_numpy_forward_matches_the_torch_networks_and_sees_their_updates(action_space):
-    """NumpyAgent normalizes like (obs - mean) / sqrt(var + 1e-8) clipped to +-10, computes the torch
-    networks' outputs, and (on a CPU) reads the live parameters and statistics: no stale copy."""
+def test_observation_normalization_is_clipped_and_reads_the_live_statistics(action_space):
+    """normalize() is (obs - mean) / sqrt(var + 1e-8) clipped to +-10 with the statistics of the
+    moment, and the deterministic policy plays the mode of the actor on those inputs."""
     agent = far_from_uniform_agent(action_space, normalize_observation=True)
-    numpy_agent = ppo.NumpyAgent(agent)
+    policy = ppo.deterministic_policy(agent, action_space)
     raw_obs = np.array([[3.0, 1.0, 5.0, 3.0], [100.0, -100.0, 0.0, 3.5]], dtype=np.float32)
-    for _ in range(2):  # before and after an update of the weights and of the statistics
+    for _ in range(2):  # before and after an update of the statistics
         mean, var = agent.obs_rms.mean, agent.obs_rms.var
-        expected_obs = ((torch.from_numpy(raw_obs) - mean) / torch.sqrt(var + 1e-8)).clamp(-10, 10).float()
-        obs = numpy_agent.normalize(raw_obs)
-        assert obs.dtype == np.float32 and np.abs(obs[1, :2]).tolist() == [10.0, 10.0]  # clipped
-        torch.testing.assert_close(torch.from_numpy(obs), expected_obs)
+        expected = ((torch.from_numpy(raw_obs) - mean) / torch.sqrt(var + 1e-8)).clamp(-10, 10).float()
+        obs = agent.normalize(raw_obs)
+        assert obs.dtype == torch.float32 and obs[1, :2].abs().tolist() == [10.0, 10.0]  # clipped
+        torch.testing.assert_close(obs, expected)
         with torch.no_grad():
-            torch.testing.assert_close(
-                torch.from_numpy(numpy_agent.value(obs)), agent.critic(expected_obs)[:, 0]
-            )
-            actor = agent.actor(expected_obs)
-        mode = torch.from_numpy(numpy_agent.mode(obs))
-        torch.testing.assert_close(mode, actor if agent.continuous else actor.argmax(-1))
-
-        optimizer = torch.optim.Adam(agent.parameters(), lr=0.1)
-        optimizer.zero_grad()
-        log_prob, _, value = agent.evaluate_actions(expected_obs, mode)
-        (log_prob.sum() + value.sum()).backward()
-        optimizer.step()
+            actor = agent.actor(expected)
+        for row, observation in enumerate(raw_obs):
+            action = policy(observation)
+            if agent.continuous:
+                np.testing.assert_allclose(action, actor[row].clamp(-1, 1).numpy(), rtol=1e-5, atol=1e-6)
+            else:
+                assert action == int(actor[row].argmax())
         agent.obs_rms.update(raw_obs[:1])
 
 
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
-def test_flat_update_is_torch_adam_after_clip_grad_norm(action_space):
-    """flatten_parameters + optimizer_step take the steps that torch.optim.Adam(eps=1e-5) takes after
-    clip_grad_norm_ on the separate parameters: clipping active (max norm 0.05) and not (1e4), lr changing."""
-    flat_agent, torch_agent = far_from_uniform_agent(action_space), far_from_uniform_agent(action_space)
-    weights, gradients = ppo.flatten_parameters(flat_agent)
-    for parameter in flat_agent.parameters():  # views of the vectors: the update writes into the networks
-        assert parameter.untyped_storage().data_ptr() == weights.untyped_storage().data_ptr()
-        assert parameter.grad.untyped_storage().data_ptr() == gradients.untyped_storage().data_ptr()
-    adam_m, adam_v = torch.zeros_like(weights), torch.zeros_like(weights)
-    optimizer = torch.optim.Adam(torch_agent.parameters(), lr=1e-2, eps=1e-5)
-    generator = torch.Generator().manual_seed(3)
-    for step, (learning_rate, max_grad_norm) in enumerate(
-        [(1e-2, 0.05), (5e-3, 1e4), (1e-2, 0.05)] * 2, start=1
-    ):
-        obs = torch.randn(16, 4, generator=generator)
-        action = (
-            torch.randint(0, 3, (16,), generator=generator)
-            if action_space.shape == ()
-            else torch.randn(16, 2, generator=generator)
-        )
-        target = torch.randn(16, generator=generator)
-        for agent in (flat_agent, torch_agent):
-            log_prob, entropy, value = agent.evaluate_actions(obs, action)
-            loss = -(log_prob * target).mean() - 0.01 * entropy.mean() + ((value - target) ** 2).mean()
-            if agent is flat_agent:
-                gradients.zero_()
-                loss.backward()
-                grad_norm = gradients.norm().item()
-                ppo.optimizer_step(weights, gradients, adam_m, adam_v, step, learning_rate, max_grad_norm)
-            else:
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(torch_agent.parameters(), max_grad_norm)
-                optimizer.param_groups[0]["lr"] = learning_rate
-                optimizer.step()
-        assert (grad_norm > max_grad_norm) == (max_grad_norm == 0.05)  # both cases are exercised
-        for flat, separate in zip(flat_agent.parameters(), torch_agent.parameters()):
-            torch.testing.assert_close(flat, separate)
-    assert not torch.equal(flat_agent.actor[0].weight, far_from_uniform_agent(action_space).actor[0].weight)
-    assert (
-        flat_agent.actor[0].weight.grad.untyped_storage().data_ptr() == gradients.untyped_storage().data_ptr()
-    )
-
-
-@pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
 def test_sampled_actions_follow_the_policy(action_space):
-    """Gumbel-max sampling gives the softmax's frequencies; Gaussian samples have the actor's mean and std."""
+    """Sampled categorical actions have the softmax's frequencies; Gaussian ones the actor's mean and std."""
     agent = far_from_uniform_agent(action_space)
-    obs = np.tile(np.array([[0.5, -0.2, 0.1, 0.9]], dtype=np.float32), (100_000, 1))
-    actions, log_probs, _ = ppo.NumpyAgent(agent).sample_action(obs, np.random.default_rng(0))
+    obs = torch.tensor([[0.5, -0.2, 0.1, 0.9]]).repeat(100_000, 1)
+    torch.manual_seed(0)
     with torch.no_grad():
-        actor = agent.actor(torch.from_numpy(obs[:1]))[0].numpy()
+        actions, log_probs, _, _ = agent.get_action_and_value(obs)
+        actor = agent.actor(obs[:1])[0]
     if agent.continuous:
-        np.testing.assert_allclose(actions.mean(0), actor, atol=0.02)
-        np.testing.assert_allclose(actions.std(0), np.exp([-0.7, 0.3]), rtol=0.02)
+        torch.testing.assert_close(actions.mean(0), actor, atol=0.02, rtol=0)
+        torch.testing.assert_close(actions.std(0), torch.tensor([-0.7, 0.3]).exp(), rtol=0.02, atol=0)
     else:
-        probabilities = np.exp(actor - actor.max()) / np.exp(actor - actor.max()).sum()
+        probabilities = actor.softmax(-1)
         assert probabilities.max() > 0.5  # far from uniform, so a wrong sampler would show
-        np.testing.assert_allclose(np.bincount(actions, minlength=3) / len(actions), probabilities, atol=0.01)
-        np.testing.assert_allclose(np.exp(log_probs), probabilities[actions], rtol=1e-5)
+        frequencies = torch.bincount(actions, minlength=3) / len(actions)
+        torch.testing.assert_close(frequencies, probabilities, atol=0.01, rtol=0)
+        torch.testing.assert_close(log_probs.exp(), probabilities[actions])
 
 
 def test_discrete_smoke_run_with_a_retired_env_id(tmp_path):
@@ -290,16 +247,13 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     stopped_at = checkpoint["global_step"]
     assert 0 < stopped_at < 6400
 
-    # A twin resumes from the same checkpoint; another copy from a restarted action-sampling generator.
-    twin, restarted = (
-        run_dir.with_name(run_dir.name + "-twin"),
-        run_dir.with_name(run_dir.name + "-restarted"),
-    )
+    # A twin resumes from the same checkpoint; another copy with a restarted random number generator.
+    twin, restarted = (run_dir.with_name(run_dir.name + suffix) for suffix in ("-twin", "-restarted"))
     shutil.copytree(run_dir, twin)
     shutil.copytree(run_dir, restarted)
-    fresh_generator_state = np.random.default_rng(1).bit_generator.state
-    assert checkpoint["rng"] != fresh_generator_state  # the generator's state where sampling stopped
-    torch.save({**checkpoint, "rng": fresh_generator_state}, restarted / "checkpoint.pt")
+    fresh_generator_state = torch.manual_seed(1).get_state()
+    assert not torch.equal(checkpoint["torch_rng"], fresh_generator_state)  # saved where sampling stopped
+    torch.save({**checkpoint, "torch_rng": fresh_generator_state}, restarted / "checkpoint.pt")
     for folder in (run_dir, twin, restarted):
         resumed = run_cli(["algorithms/ppo.py", "--resume", str(folder.relative_to(tmp_path))], tmp_path)
         assert resumed.returncode == 0, resumed.stderr
@@ -307,9 +261,7 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
         assert json.loads((folder / "results.json").read_text())["training"]["env_steps"] == 6400
     first, second, third = (load_file(folder / "model.safetensors") for folder in (run_dir, twin, restarted))
     assert all(torch.equal(first[name], second[name]) for name in first)  # resuming is deterministic
-    assert not all(
-        torch.equal(first[name], third[name]) for name in first
-    )  # and continues the saved sampling
+    assert not all(torch.equal(first[name], third[name]) for name in first)  # and continues the sampling
     steps = [event.step for event in EventAccumulator(str(run_dir)).Reload().Scalars("charts/SPS")]
     assert max(steps) == 6400 and min(steps) <= stopped_at  # one curve across both sessions
 
