@@ -554,6 +554,7 @@ CARD_SIGNATURE = "<!-- written by hub_utils.py (sha256 {digest}); once edited, p
 
 
 def _signed(card: str) -> str:
+    """``card`` with ``CARD_SIGNATURE`` (the digest of its text) as its last line."""
     import hashlib
 
     text = card.rstrip("\n")
@@ -762,9 +763,9 @@ def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id) or ".." in repo_id or repo_id.endswith((".", "-")):
         raise UserError(f"--repo-id {repo_id!r} is not a repository id: use <user or organisation>/<name>")
     card_path = run_dir / "README.md"
-    users_card = card_path.read_text() if card_path.is_file() else None
-    keep_users_card = users_card is not None and card_edited_by_hand(users_card)
-    card = users_card if keep_users_card else render_model_card(run_dir, repo_id)
+    users_card = card_path.read_bytes() if card_path.is_file() else None
+    keep_users_card = users_card is not None and card_edited_by_hand(users_card.decode("utf-8", "replace"))
+    card = users_card if keep_users_card else render_model_card(run_dir, repo_id).encode("utf-8")
 
     def upload(api: Any) -> str:
         from huggingface_hub import CommitOperationAdd
@@ -774,7 +775,7 @@ def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
             CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(path))
             for name, path in _folder_files(run_dir)
             if name != "README.md"
-        ] + [CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode("utf-8"))]
+        ] + [CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card)]
         api.create_commit(repo_id, operations, repo_type="model", commit_message=f"Upload {run_dir.name}")
         return str(url)
 
@@ -782,7 +783,7 @@ def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
     if keep_users_card:
         print(f"note: {card_path} was edited by hand: uploaded as it is, and left unchanged")
     else:
-        atomic_write_text(card_path, card)  # the local card now names the repository, as the Hub's
+        atomic_write_bytes(card_path, card)  # the local card now names the repository, as the Hub's
     return url
 
 
