@@ -53,10 +53,10 @@ FLAGS = [
     ("--frame-stack", 1, "last frames in an observation"),
     ("--gamma", 0.99, "discount factor"),
     ("--gae-lambda", 0.95, "lambda of GAE"),
-    ("--num-minibatches", 4, "minibatches per epoch"),
-    ("--update-epochs", 1, "epochs over each rollout (Sample Factory: 1)"),
+    ("--num-minibatches", 16, "minibatches per epoch (64 transitions each)"),
+    ("--update-epochs", 2, "epochs over each rollout"),
     ("--norm-adv", True, "normalize advantages per minibatch"),
-    ("--norm-returns", True, "divide rewards by the running std of the discounted return"),
+    ("--norm-returns", True, "divide rewards by the running std of the discounted return, clip to +-10"),
     ("--clip-coef", 0.1, "surrogate clipping epsilon"),
     ("--clip-vloss", True, "clip the value loss like the policy"),
     ("--ent-coef", 0.01, "entropy bonus coefficient"),
@@ -312,7 +312,7 @@ class ReturnNormalizer:
         self.sum_of_squares += (self.returns**2).sum().item()
         self.returns[torch.from_numpy(done)] = 0.0
         variance = max(self.sum_of_squares / self.count - (self.sum / self.count) ** 2, 0.0)
-        return rewards / math.sqrt(variance + 1e-8)
+        return np.clip(rewards / math.sqrt(variance + 1e-8), -10, 10)  # clipped as CleanRL does
 
 
 def compute_gae(rewards, values, episode_continues, truncation_values, gamma, gae_lambda):

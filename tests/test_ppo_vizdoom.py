@@ -167,7 +167,7 @@ def test_gae_stops_at_a_death_and_bootstraps_the_time_limit():
     torch.testing.assert_close(returns, advantages + values[:-1])
 
 
-def test_rewards_are_divided_by_the_std_of_every_discounted_return_so_far():
+def test_rewards_are_divided_by_the_std_of_every_discounted_return_so_far_and_clipped():
     normalizer = ppo_vizdoom.ReturnNormalizer(2, gamma=0.5)
     steps = [([1.0, 2.0], [False, False]), ([1.0, 0.0], [True, False]), ([3.0, 1.0], [False, False])]
     returns, seen = np.zeros(2), []
@@ -178,6 +178,8 @@ def test_rewards_are_divided_by_the_std_of_every_discounted_return_so_far():
         returns[np.array(done)] = 0.0
         np.testing.assert_allclose(scaled, np.array(rewards) / np.sqrt(np.var(seen) + 1e-8))
     assert seen == [1.0, 2.0, 1.5, 1.0, 3.0, 1.5]  # env 0's return restarted after its episode ended
+    first = ppo_vizdoom.ReturnNormalizer(2, gamma=0.99)(np.array([0.04, 0.04]), np.array([False, False]))
+    assert first.tolist() == [10.0, 10.0]  # equal returns have no spread yet: clipped to 10, not 400
 
 
 @pytest.fixture(scope="module")
