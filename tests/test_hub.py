@@ -2,11 +2,13 @@
 
 import pickle
 import shutil
+import subprocess
+import sys
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, only_run_dir, run_cli
+from conftest import assert_one_line_error, cli_env, only_run_dir, run_cli
 from huggingface_hub import HfApi, ModelCard
 from test_q_learning import value_iteration
 
@@ -251,3 +253,24 @@ def test_enjoy_a_local_run_uses_its_own_evaluation_seeds(run_copy, tmp_path):
     assert process.returncode == 0, process.stderr
     assert "mean_reward 1.00 +/- 0.00 over 3 episodes" in process.stdout
     assert (tmp_path / "replay-check.mp4").stat().st_size > 0
+
+
+def test_a_run_folder_replays_with_its_own_copy_of_hub_utils_and_script(run_copy):
+    """The folder's hub_utils.py, with no algorithms/ beside it, loads the script in the folder (this
+    environment's packages; tests/test_standalone_replay.py does it in a fresh one)."""
+    script = run_copy / "q_learning.py"
+    script.write_text(
+        script.read_text().replace(
+            "\ndef parse_args", '\nprint("the copy in the folder")\n\n\ndef parse_args', 1
+        )
+    )
+    process = subprocess.run(
+        [sys.executable, "hub_utils.py", "enjoy", "--path", ".", "--no-video"],
+        cwd=run_copy,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "the copy in the folder" in process.stdout
+    assert "mean_reward 1.00 +/- 0.00 over 100 episodes (result 1.00)" in process.stdout
