@@ -417,8 +417,15 @@ def record_video(
         if terminated or truncated:
             break
     env.close()
-    # macro_block_size=2 keeps the frame size (only odd sizes are padded, as H.264 needs)
-    imageio.mimwrite(path, frames, fps=fps, codec="libx264", macro_block_size=2)
+    # Written whole, then renamed over `path` (as atomic_write_bytes; the suffix tells imageio the format).
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        # macro_block_size=2 keeps the frame size (only odd sizes are padded, as H.264 needs)
+        imageio.mimwrite(temporary, frames, fps=fps, codec="libx264", macro_block_size=2)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     return len(frames)
 
 
@@ -745,7 +752,7 @@ def _folder_files(run_dir: Path) -> list[tuple[str, Path]]:
         relative = path.relative_to(run_dir)
         skipped = any(part in (".git", ".cache", "__pycache__") for part in relative.parts)
         if path.is_file() and not skipped and not fnmatch.fnmatch(relative.parts[0], CHECKPOINT_PATTERN):
-            if not (path.name.startswith(".") and path.name.endswith(".tmp")):
+            if not (path.name.startswith(".") and ".tmp" in path.suffixes):  # an interrupted write
                 files.append((relative.as_posix(), path))
     return files
 

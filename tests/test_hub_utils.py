@@ -196,3 +196,19 @@ def test_replay_requirements_pin_what_the_script_and_its_environment_need():
     atari_id = hub_utils.resolve_env_id("ALE/SpaceInvaders-v5")  # registers ale-py's games
     atari = pins(hub_utils.replay_requirements(REPO / "algorithms/dqn_atari.py", atari_id))
     assert atari["ale-py"] == importlib.metadata.version("ale-py") and "pygame-ce" not in atari
+
+
+def test_the_repository_leaves_out_checkpoints_caches_and_interrupted_writes(tmp_path):
+    for name in (
+        "README.md",
+        "envs/pixelcopter.py",
+        "checkpoint.pt",
+        ".replay.42.tmp.mp4",
+        ".args.json.x1.tmp",
+    ):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "envs" / "__pycache__").mkdir()
+    (tmp_path / "envs" / "__pycache__" / "pixelcopter.pyc").write_text("x")
+    files = [name for name, _ in hub_utils._folder_files(tmp_path)]
+    assert files == ["README.md", "envs/pixelcopter.py"]
