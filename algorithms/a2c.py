@@ -16,13 +16,11 @@ An episode that terminates inside the rollout stops its return there (no bootstr
 truncated by a time limit bootstraps from V_w of its final observation. --gae-lambda below 1 turns
 the n-step returns into GAE(lambda) (lambda = 1 is exactly the n-step return above).
 
-Discrete actions use a categorical policy, Box actions a Gaussian with a state-independent log-std.
-Dict observations (panda-gym's goal-conditioned tasks) are flattened by concatenating their entries
-in sorted key order (PandaReach: achieved_goal, desired_goal, observation). For robotics the course
-normalizes observations and rewards with running mean/std (SB3's VecNormalize): here the
-observation statistics are buffers of the model, saved in model.safetensors and frozen at
-evaluation and in `hub_utils.py enjoy`. The evaluated policy is deterministic (argmax / Gaussian
-mean). RMSprop as A2C was published (SB3's settings), or --optimizer adam.
+Discrete actions use a categorical policy, Box actions a Gaussian with a state-independent log-std;
+the evaluated policy is its mode. Dict observations (panda-gym) are flattened in sorted key order.
+For robotics the course normalizes observations and rewards with running mean/std (SB3's
+VecNormalize): the observation statistics are saved with the model and frozen at evaluation.
+RMSprop as A2C was published (SB3's settings), or --optimizer adam.
 
     python algorithms/a2c.py --env-id PandaReachDense-v3     (pip install -r requirements-robotics.txt)
     python algorithms/a2c.py --env-id CartPole-v1
@@ -51,78 +49,65 @@ ENV_DEFAULTS = {
                         ent_coef=1e-5, total_timesteps=200_000),
     "PandaReachDense": dict(num_envs=4, normalize_observation=True, normalize_reward=True,
                             total_timesteps=100_000),
-}
+}  # fmt: skip
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()))
-    parser.add_argument("--env-id", default="PandaReachDense-v3",
-                        help="a gymnasium id with a 1-D Box or a Dict-of-Box observation space and Discrete "
-                             "or Box actions (panda-gym ids need requirements-robotics.txt)")
+    BOOL = argparse.BooleanOptionalAction
+    defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
+    raw_text = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
+    parser.add_argument("--env-id", default="PandaReachDense-v3", help="1-D Box or Dict-of-Box observations")
     parser.add_argument("--seed", type=int, default=1, help="seed of torch and of the environments")
-    parser.add_argument("--torch-deterministic", action=argparse.BooleanOptionalAction, default=True,
-                        help="torch.backends.cudnn.deterministic")
-    parser.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=True, help="use CUDA if present")
+    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
     parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
-    parser.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop",
-                        help="RMSprop (alpha 0.99, as A2C was published and SB3 runs it) or Adam")
+    parser.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop", help="SB3: rmsprop")
     parser.add_argument("--learning-rate", type=float, default=7e-4, help="optimizer step size")
     parser.add_argument("--optimizer-eps", type=float, default=1e-5, help="epsilon of RMSprop or Adam")
-    parser.add_argument("--anneal-lr", action=argparse.BooleanOptionalAction, default=False,
-                        help="decay the learning rate linearly to 0")
+    parser.add_argument("--anneal-lr", action=BOOL, default=False, help="decay the learning rate to 0")
     parser.add_argument("--num-envs", type=int, default=4, help="parallel environments")
-    parser.add_argument("--num-steps", type=int, default=5, help="steps per environment per update: the n of n-step")
+    parser.add_argument("--num-steps", type=int, default=5, help="steps per env per update: the n of n-step")
     parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
-    parser.add_argument("--gae-lambda", type=float, default=1.0,
-                        help="lambda of GAE; 1.0 gives A2C's n-step returns")
-    parser.add_argument("--norm-adv", action=argparse.BooleanOptionalAction, default=False,
-                        help="standardize the advantages of each rollout")
+    parser.add_argument("--gae-lambda", type=float, default=1.0, help="lambda of GAE (1: n-step returns)")
+    parser.add_argument("--norm-adv", action=BOOL, default=False, help="standardize the advantages")
     parser.add_argument("--ent-coef", type=float, default=0.0, help="entropy bonus coefficient")
-    parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss coefficient (loss: mean squared error)")
+    parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss (MSE) coefficient")
     parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
-    parser.add_argument("--normalize-observation", action=argparse.BooleanOptionalAction, default=False,
-                        help="running mean/std observation normalization, clipped to +-10 (saved with the model)")
-    parser.add_argument("--normalize-reward", action=argparse.BooleanOptionalAction, default=False,
-                        help="scale rewards by the running std of the discounted return, clipped to +-10")
+    parser.add_argument("--normalize-observation", action=BOOL, default=False, help="running mean/std, +-10")
+    parser.add_argument("--normalize-reward", action=BOOL, default=False, help="r / std(return), +-10")
     parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer")
     hub_utils.add_run_args(parser, exp_name="a2c")
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
     args = hub_utils.apply_resume(parser.parse_args(argv))
-    for flag in ("total_timesteps", "num_envs", "num_steps", "eval_episodes", "hidden_size"):
-        if getattr(args, flag) < 1:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
-    for flag in ("gamma", "gae_lambda"):
-        if not 0.0 <= getattr(args, flag) <= 1.0:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}")
-    for flag in ("learning_rate", "optimizer_eps", "max_grad_norm"):
-        if not getattr(args, flag) > 0:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
+    checks = [(flag, ">= 1", lambda v: v >= 1) for flag in ("total_timesteps", "num_envs", "num_steps")]
+    checks += [(flag, ">= 1", lambda v: v >= 1) for flag in ("eval_episodes", "hidden_size")]
+    checks += [(flag, "in [0, 1]", lambda v: 0.0 <= v <= 1.0) for flag in ("gamma", "gae_lambda")]
+    checks += [(flag, "> 0", lambda v: v > 0) for flag in ("learning_rate", "optimizer_eps", "max_grad_norm")]
+    for flag, accepted, ok in checks:
+        if not ok(value := getattr(args, flag)):
+            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
     batch_size = args.num_envs * args.num_steps
     if args.total_timesteps < batch_size:
-        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than one rollout "
-                                  f"(--num-envs x --num-steps = {batch_size})")
+        rollout = f"one rollout (--num-envs x --num-steps = {batch_size} steps)"
+        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
     return args
 
 
 class FlattenDictObservation(gym.ObservationWrapper):
-    """A Dict of 1-D Boxes as one 1-D Box: the entries concatenated in sorted key order.
-
-    The order is fixed by the keys' names, not by how the environment built its Dict, so a saved
-    model reads its inputs the same way on any machine. PandaReach-v3:
-    [achieved_goal (3), desired_goal (3), observation (6)].
-    """
+    """A Dict of 1-D Boxes as one 1-D Box: the entries concatenated in sorted key order, fixed by the
+    keys' names (not by how the env built its Dict), so a saved model reads its inputs the same way
+    anywhere. PandaReach-v3: [achieved_goal (3), desired_goal (3), observation (6)]."""
 
     def __init__(self, env):
         super().__init__(env)
         self.keys = sorted(env.observation_space.spaces)
         boxes = [env.observation_space[key] for key in self.keys]
-        self.observation_space = gym.spaces.Box(
-            np.concatenate([box.low.ravel() for box in boxes]).astype(np.float32),
-            np.concatenate([box.high.ravel() for box in boxes]).astype(np.float32), dtype=np.float32)
+        low = np.concatenate([box.low.ravel() for box in boxes]).astype(np.float32)
+        high = np.concatenate([box.high.ravel() for box in boxes]).astype(np.float32)
+        self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)
 
     def observation(self, observation):
         return np.concatenate([np.asarray(observation[key], dtype=np.float32).ravel() for key in self.keys])
@@ -131,7 +116,7 @@ class FlattenDictObservation(gym.ObservationWrapper):
 def with_flat_observations(env):
     """Flattens a Dict-of-Box observation space (see FlattenDictObservation); other envs pass as they are."""
     space = env.observation_space
-    if isinstance(space, gym.spaces.Dict) and all(isinstance(s, gym.spaces.Box) for s in space.spaces.values()):
+    if isinstance(space, gym.spaces.Dict) and all(isinstance(box, gym.spaces.Box) for box in space.values()):
         return FlattenDictObservation(env)
     return env
 
@@ -139,15 +124,26 @@ def with_flat_observations(env):
 def make_env(args, render_mode=None):
     """One environment, as the vector env runs it: used for evaluation and `hub_utils.py enjoy`."""
     # render_mode only when asked for: panda-gym refuses render_mode=None (its own default renders headless)
-    env = gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), **({"render_mode": render_mode} if render_mode else {}))
-    env = with_flat_observations(env)
+    render = {"render_mode": render_mode} if render_mode else {}
+    env = with_flat_observations(gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), **render))
     if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
-        raise hub_utils.UserError(f"a2c.py needs a 1-D Box or a Dict of Box observation space; {args.env_id} has "
-                                  f"{env.observation_space}")
+        needs = "a 1-D Box or a Dict of Box observation space"
+        raise hub_utils.UserError(f"a2c.py needs {needs}; {args.env_id} has {env.observation_space}")
     if not isinstance(env.action_space, (gym.spaces.Discrete, gym.spaces.Box)):
-        raise hub_utils.UserError(f"a2c.py supports Discrete and Box action spaces; {args.env_id} has "
-                                  f"{env.action_space}")
+        raise hub_utils.UserError(f"a2c.py needs Discrete/Box actions; {args.env_id} has {env.action_space}")
     return env
+
+
+def make_vector_env(env_id, num_envs):
+    """num_envs copies of the environment (Dict observations flattened), stepped in this process.
+
+    SAME_STEP autoreset: the step that ends an episode returns the next episode's first
+    observation, with the last one in info["final_obs"]. So every step is a real transition (none
+    goes from a terminal observation to a reset one), and truncated episodes can bootstrap.
+    """
+    env_fns = [lambda: with_flat_observations(gym.make(env_id)) for _ in range(num_envs)]
+    envs = gym.vector.SyncVectorEnv(env_fns, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
 
 class RunningMeanStd(nn.Module):
@@ -164,8 +160,10 @@ class RunningMeanStd(nn.Module):
         batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
         delta, total = batch_mean - self.mean, self.count + batch_count
         self.mean += delta * batch_count / total
-        self.var.copy_((self.var * self.count + batch_var * batch_count
-                        + delta**2 * self.count * batch_count / total) / total)
+        self.var.copy_(
+            (self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total)
+            / total
+        )
         self.count.fill_(total)
 
 
@@ -186,9 +184,11 @@ class Agent(nn.Module):
         action_size = action_space.shape[0] if self.continuous else action_space.n
 
         def mlp(out_size, out_std):
-            return nn.Sequential(layer_init(nn.Linear(obs_size, hidden_size)), nn.Tanh(),
-                                 layer_init(nn.Linear(hidden_size, hidden_size)), nn.Tanh(),
-                                 layer_init(nn.Linear(hidden_size, out_size), std=out_std))
+            return nn.Sequential(
+                layer_init(nn.Linear(obs_size, hidden_size)), nn.Tanh(),
+                layer_init(nn.Linear(hidden_size, hidden_size)), nn.Tanh(),
+                layer_init(nn.Linear(hidden_size, out_size), std=out_std),
+            )  # fmt: skip
 
         self.critic = mlp(1, out_std=1.0)
         self.actor = mlp(action_size, out_std=0.01)  # near-uniform initial policy
@@ -220,8 +220,8 @@ class Agent(nn.Module):
         """For the update: log pi(a|s) of the rollout's actions, H(pi(.|s)) and V(s), with gradients."""
         if self.continuous:  # independent dimensions: log-probs and entropies add up
             mean, log_std = self.actor(obs), self.actor_logstd.expand(obs.shape[0], -1)
-            log_prob = (-0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-            entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
+            log_prob = -0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+            log_prob, entropy = log_prob.sum(-1), (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
         else:
             log_pi = self.actor(obs).log_softmax(-1)
             log_prob = log_pi.gather(-1, action.long().unsqueeze(-1)).squeeze(-1)
@@ -233,41 +233,28 @@ class Agent(nn.Module):
         return self.actor(obs) if self.continuous else self.actor(obs).argmax(-1)
 
 
+# ppo.py's compute_gae word for word, under A2C's name and with lambda = 1 by default: then
+# A_t + V(s_t) telescopes to exactly the n-step return R_t of the module docstring.
 def compute_advantages(rewards, values, episode_continues, truncation_values, gamma, gae_lambda=1.0):
-    """Advantages and returns over a rollout of shape (steps, envs).
+    """Generalized Advantage Estimation over a rollout of shape (steps, envs).
 
-    With lambda = 1 (A2C's default) the return is the n-step return, computed backwards:
-        R_t = r_t + gamma * R_{t+1},   R_n = V(s_n)  (the critic's value after the rollout)
-        A_t = R_t - V(s_t)
-    written as GAE: delta_t = r_t + gamma * V(s_{t+1}) - V(s_t), A_t = delta_t + gamma * lambda * A_{t+1},
-    which for lambda = 1 telescopes to exactly R_t - V(s_t).
+    delta_t = r_t + gamma * V(s_{t+1}) - V(s_t)
+    A_t     = delta_t + gamma * lambda * A_{t+1}   (the sum restarts where an episode ended)
 
     ``values`` has one more row than ``rewards``: V of the observation after the rollout. Where an
     episode ended at step t (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and
     ``truncation_values[t]``, V of its final observation, if it was truncated: a time limit is not
-    the end of the task, so it still bootstraps. Returns the advantages A and the returns A + V.
+    the end of the task, so it still bootstraps. Returns the advantages and value targets A + V.
     """
     next_values = values[1:] * episode_continues + truncation_values
     values = values[:-1]
+    deltas = rewards + gamma * next_values - values  # every step's delta at once; the sum is sequential
     advantages = torch.zeros_like(rewards)
     next_advantage = torch.zeros_like(rewards[0])
     for t in reversed(range(rewards.shape[0])):
-        delta = rewards[t] + gamma * next_values[t] - values[t]
-        next_advantage = delta + gamma * gae_lambda * episode_continues[t] * next_advantage
+        next_advantage = deltas[t] + gamma * gae_lambda * episode_continues[t] * next_advantage
         advantages[t] = next_advantage
     return advantages, advantages + values
-
-
-def make_vector_env(env_id, num_envs):
-    """num_envs copies of the environment (Dict observations flattened), stepped in this process.
-
-    SAME_STEP autoreset: the step that ends an episode returns the next episode's first
-    observation, with the last one in info["final_obs"]. So every step is a real transition (none
-    goes from a terminal observation to a reset one), and truncated episodes can bootstrap.
-    """
-    envs = gym.vector.SyncVectorEnv([lambda: with_flat_observations(gym.make(env_id)) for _ in range(num_envs)],
-                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
-    return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
 
 def build_agent(args, env):
@@ -283,11 +270,13 @@ def build_optimizer(args, agent):
 
 def deterministic_policy(agent, action_space):
     """obs -> action with frozen statistics: what evaluation, the replay and `enjoy` run."""
+
     def policy(observation):
         with torch.inference_mode():
             obs = agent.normalize(torch.as_tensor(observation, dtype=torch.float32).unsqueeze(0))
             action = agent.act(obs)[0].cpu().numpy()
         return np.clip(action, action_space.low, action_space.high) if agent.continuous else int(action)
+
     return policy
 
 
@@ -316,21 +305,18 @@ def main():
         torch.set_num_threads(1)  # tiny matrices: extra threads only wait on each other (and on the envs)
 
     envs = make_vector_env(run.env_id, args.num_envs)
-    continuous = isinstance(probe_env.action_space, gym.spaces.Box)
-    if continuous:
-        action_low, action_high = probe_env.action_space.low, probe_env.action_space.high
-
+    observation_space, action_space = probe_env.observation_space, probe_env.action_space
+    continuous = isinstance(action_space, gym.spaces.Box)
     agent = build_agent(args, probe_env).to(device)
     optimizer = build_optimizer(args, agent)
     return_rms = RunningMeanStd()  # for reward scaling: std of the discounted return
     discounted_return = np.zeros(args.num_envs)
 
-    # Rollout storage. values has one extra row: V of the observation after the last step.
-    obs = torch.zeros((args.num_steps, args.num_envs) + probe_env.observation_space.shape, device=device)
-    actions = torch.zeros((args.num_steps, args.num_envs) + probe_env.action_space.shape, device=device)
-    rewards = torch.zeros((args.num_steps, args.num_envs), device=device)
-    episode_continues = torch.zeros((args.num_steps, args.num_envs), device=device)
-    truncation_values = torch.zeros((args.num_steps, args.num_envs), device=device)
+    # Rollout storage, (steps, envs) per quantity. values has one extra row: V after the last step.
+    steps_envs = (args.num_steps, args.num_envs)
+    obs = torch.zeros(steps_envs + observation_space.shape, device=device)
+    actions = torch.zeros(steps_envs + action_space.shape, device=device)
+    rewards, episode_continues, truncation_values = (torch.zeros(steps_envs, device=device) for _ in range(3))
     values = torch.zeros((args.num_steps + 1, args.num_envs), device=device)
 
     start_iteration, global_step = 1, 0
@@ -345,17 +331,23 @@ def main():
     # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped
     next_obs, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
 
+    def observe(observation):  # normalized, on the device (where the observation statistics live)
+        return agent.normalize(torch.as_tensor(observation, dtype=torch.float32, device=device))
+
     progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     for iteration in range(start_iteration, num_iterations + 1):
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between updates
-            torch.save(dict(agent=agent.state_dict(), optimizer=optimizer.state_dict(),
-                            return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                            torch_rng=torch.get_rng_state()), checkpoint_path)
+            hub_utils.save_checkpoint(
+                checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(),
+                return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
+                torch_rng=torch.get_rng_state(),
+            )  # fmt: skip
             progress.close()
             run.exit_interrupted()
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
-            optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
+            for group in optimizer.param_groups:
+                group["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
 
         # 1. Run the envs num_steps steps with the current policy.
         truncation_values.zero_()
@@ -367,12 +359,14 @@ def main():
                 obs[step] = agent.normalize(observation)
                 action, values[step] = agent.sample_action(obs[step])
             actions[step] = action
-            env_action = action.cpu().numpy()
+            action = action.cpu().numpy()
             next_obs, reward, terminated, truncated, infos = envs.step(
-                np.clip(env_action, action_low, action_high) if continuous else env_action)
+                np.clip(action, action_space.low, action_space.high) if continuous else action
+            )
             global_step += args.num_envs
             done = terminated | truncated
-            truncated = truncated & ~terminated  # TimeLimit also truncates a terminal last step: that one is final
+            # TimeLimit also truncates an episode whose last step terminates it: that step is final
+            truncated = truncated & ~terminated
 
             if args.normalize_reward:  # r / std(discounted return), the return restarting with each episode
                 discounted_return = discounted_return * args.gamma + reward
@@ -383,28 +377,26 @@ def main():
             episode_continues[step] = torch.as_tensor(~done, device=device)
             if truncated.any():  # bootstrap a time limit from V(final observation)
                 with torch.inference_mode():
-                    final_obs = torch.as_tensor(np.stack(infos["final_obs"][truncated]), dtype=torch.float32,
-                                                device=device)
-                    truncated_envs = torch.as_tensor(truncated, device=device)
-                    truncation_values[step, truncated_envs] = agent.get_value(agent.normalize(final_obs))
+                    final_values = agent.get_value(observe(np.stack(infos["final_obs"][truncated])))
+                    truncation_values[step, torch.as_tensor(truncated, device=device)] = final_values
             if "episode" in infos:
-                for finished in np.flatnonzero(infos["_episode"]):
-                    run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][finished], global_step)
-                    run.writer.add_scalar("charts/episodic_length", infos["episode"]["l"][finished], global_step)
-                    recent_return = float(infos["episode"]["r"][finished])
+                for i in np.flatnonzero(infos["_episode"]):
+                    run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][i], global_step)
+                    run.writer.add_scalar("charts/episodic_length", infos["episode"]["l"][i], global_step)
+                    recent_return = float(infos["episode"]["r"][i])
         with torch.inference_mode():
-            values[-1] = agent.get_value(agent.normalize(torch.as_tensor(next_obs, dtype=torch.float32,
-                                                                          device=device)))
+            values[-1] = agent.get_value(observe(next_obs))
 
         # 2. n-step returns R_t and advantages A_t = R_t - V(s_t) (bootstrapping truncated episodes).
-        advantages, returns = compute_advantages(rewards, values, episode_continues, truncation_values,
-                                                 args.gamma, args.gae_lambda)
+        advantages, returns = compute_advantages(
+            rewards, values, episode_continues, truncation_values, args.gamma, args.gae_lambda
+        )
 
         # 3. One gradient step on the actor, critic and entropy losses of the whole rollout. The
         # rollout ran without gradients; the policy has not changed since, so one batched forward
         # pass here gives the same log-probabilities and values, now with gradients.
-        b_obs = obs.reshape((-1,) + probe_env.observation_space.shape)
-        b_actions = actions.reshape((-1,) + probe_env.action_space.shape)
+        b_obs = obs.reshape((-1,) + observation_space.shape)
+        b_actions = actions.reshape((-1,) + action_space.shape)
         b_advantages, b_returns = advantages.reshape(-1), returns.reshape(-1)
         if args.norm_adv:
             b_advantages = (b_advantages - b_advantages.mean()) / (b_advantages.std() + 1e-8)
@@ -421,13 +413,12 @@ def main():
 
         sps = (global_step - start_step) / (time.time() - start_time)
         if iteration % LOG_EVERY == 0 or iteration == num_iterations:
-            b_values = values[:-1].reshape(-1)
-            explained_variance = 1 - (b_returns - b_values).var() / b_returns.var()
-            for name, scalar in [("charts/learning_rate", optimizer.param_groups[0]["lr"]),
-                                 ("losses/value_loss", value_loss), ("losses/policy_loss", policy_loss),
-                                 ("losses/entropy", entropy_loss),
-                                 ("losses/explained_variance", explained_variance), ("charts/SPS", sps)]:
-                run.writer.add_scalar(name, float(scalar.detach()) if torch.is_tensor(scalar) else scalar, global_step)
+            explained_variance = 1 - (b_returns - values[:-1].reshape(-1)).var() / b_returns.var()
+            scalars = dict(value_loss=value_loss, policy_loss=policy_loss, entropy=entropy_loss)
+            for name, scalar in dict(scalars, explained_variance=explained_variance).items():
+                run.writer.add_scalar(f"losses/{name}", scalar.item(), global_step)
+            run.writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
+            run.writer.add_scalar("charts/SPS", sps, global_step)
         progress.update(batch_size, sps=sps, ret=recent_return)
     progress.close()
     envs.close()
@@ -438,18 +429,18 @@ def main():
     agent = agent.cpu().eval()
     save_file(agent.state_dict(), run.dir / "model.safetensors")
     checkpoint_path.unlink(missing_ok=True)
-    policy = deterministic_policy(agent, probe_env.action_space)
+    policy = deterministic_policy(agent, action_space)
     seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
     evaluation = hub_utils.evaluate(policy, make_env(args), seeds)
     if args.capture_video:
         video_env = make_env(args, render_mode="rgb_array")
-        hub_utils.record_video(policy, video_env, run.dir / "replay.mp4",
-                               fps=video_env.metadata.get("render_fps", 30), seed=seeds[0])
-    results = hub_utils.write_results(
-        run, args, algo="a2c", algo_title="A2C", evaluation=evaluation, model_file="model.safetensors",
-        video_fps=probe_env.metadata.get("render_fps", 30),
-        training=dict(env_steps=global_step, wall_time_s=round(training_seconds, 1),
-                      sps=round((global_step - start_step) / training_seconds)))
+        fps = video_env.metadata.get("render_fps", 30)
+        hub_utils.record_video(policy, video_env, run.dir / "replay.mp4", fps=fps, seed=seeds[0])
+    training = dict(env_steps=global_step, wall_time_s=round(training_seconds, 1))
+    training.update(sps=round((global_step - start_step) / training_seconds))
+    card = dict(algo="a2c", algo_title="A2C", model_file="model.safetensors")
+    card.update(video_fps=probe_env.metadata.get("render_fps", 30))
+    results = hub_utils.write_results(run, args, evaluation=evaluation, training=training, **card)
     run.close()
     hub_utils.upload_if_requested(run, args, results)
 
