@@ -41,39 +41,32 @@ ENV_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Per-environment defaults: " + "; ".join(f"{name}: {values}" for name, values in ENV_DEFAULTS.items()))
-    parser.add_argument("--env-id", default="CartPole-v1",
-                        help="a gymnasium id with a Discrete action space and a 1-D Box observation space "
-                             "(continuous actions are refused)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the environment, the network and the sampling")
-    parser.add_argument("--torch-deterministic", action=argparse.BooleanOptionalAction, default=True,
-                        help="sets torch.backends.cudnn.deterministic")
-    parser.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=True,
-                        help="use CUDA when it is available")
-    parser.add_argument("--total-timesteps", type=int, default=500_000,
-                        help="training budget in environment steps (the episode under way is finished)")
+    BOOL = argparse.BooleanOptionalAction
+    defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
+    raw_text = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
+    parser.add_argument("--env-id", default="CartPole-v1", help="Discrete actions, 1-D Box observations")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the env, the network and the sampling")
+    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    parser.add_argument("--total-timesteps", type=int, default=500_000, help="env steps (ends the episode)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate")
     parser.add_argument("--gamma", type=float, default=0.99, help="discount factor of the returns")
-    parser.add_argument("--hidden-size", type=int, default=64, help="units in each hidden layer of the policy (ReLU)")
-    parser.add_argument("--hidden-layers", type=int, default=1, help="number of hidden layers of the policy")
-    parser.add_argument("--episodes-per-update", type=int, default=1,
-                        help="episodes whose losses are averaged into one gradient step (the course: 1)")
-    parser.add_argument("--normalize-observation", action=argparse.BooleanOptionalAction, default=True,
-                        help="standardize observations with their running mean and variance")
+    parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer (ReLU)")
+    parser.add_argument("--hidden-layers", type=int, default=1, help="hidden layers of the policy")
+    parser.add_argument("--episodes-per-update", type=int, default=1, help="episodes per gradient step")
+    parser.add_argument("--normalize-observation", action=BOOL, default=True, help="running mean/variance")
     hub_utils.add_run_args(parser, exp_name="reinforce")
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
     args = hub_utils.apply_resume(parser.parse_args(argv))
-    for flag in ("total_timesteps", "hidden_size", "hidden_layers", "episodes_per_update", "eval_episodes"):
-        if getattr(args, flag) < 1:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
-    if not 0 <= args.gamma <= 1:
-        raise hub_utils.UserError(f"--gamma must be in [0, 1], got {args.gamma}")
-    if args.learning_rate <= 0:
-        raise hub_utils.UserError(f"--learning-rate must be > 0, got {args.learning_rate}")
+    counts = ("total_timesteps", "hidden_size", "hidden_layers", "episodes_per_update", "eval_episodes")
+    checks = [(flag, ">= 1", lambda v: v >= 1) for flag in counts]
+    checks += [("gamma", "in [0, 1]", lambda v: 0 <= v <= 1), ("learning_rate", "> 0", lambda v: v > 0)]
+    for flag, accepted, ok in checks:
+        if not ok(value := getattr(args, flag)):
+            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
     return args
 
 
@@ -82,11 +75,11 @@ def make_env(args, render_mode=None):
     env_id = hub_utils.resolve_env_id(args.env_id, quiet=True)
     env = gym.make(env_id, render_mode=render_mode)
     if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise hub_utils.UserError(f"reinforce.py needs a Discrete action space; {args.env_id} has "
-                                  f"{env.action_space} (continuous actions: use ppo.py)")
+        has = f"{args.env_id} has {env.action_space} (continuous actions: use ppo.py)"
+        raise hub_utils.UserError(f"reinforce.py needs a Discrete action space; {has}")
     if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
-        raise hub_utils.UserError(f"reinforce.py needs a 1-D Box observation space; {args.env_id} has "
-                                  f"{env.observation_space}")
+        has = f"{args.env_id} has {env.observation_space}"
+        raise hub_utils.UserError(f"reinforce.py needs a 1-D Box observation space; {has}")
     return env
 
 
@@ -108,22 +101,25 @@ class Policy(nn.Module):
     def forward(self, obs):
         return self.network((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8))
 
+    # ppo.py's RunningMeanStd.update (the parallel algorithm of Chan et al.), on this policy's own
+    # float32 buffers obs_mean, obs_var, obs_count: the names and precision saved in published models.
     @torch.no_grad()
-    def update_obs_stats(self, obs):
-        """Merges a batch of observations into the running mean and variance (Chan et al.)."""
-        count = len(obs)
-        delta, total = obs.mean(0) - self.obs_mean, self.obs_count + count
-        self.obs_var.copy_((self.obs_var * self.obs_count + obs.var(0, unbiased=False) * count
-                            + delta**2 * self.obs_count * count / total) / total)
-        self.obs_mean.add_(delta * count / total)
-        self.obs_count.copy_(total)
+    def update_obs_stats(self, batch):
+        mean, var, count = self.obs_mean, self.obs_var, self.obs_count  # updated in place
+        batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        delta, total = batch_mean - mean, count + batch_count
+        mean += delta * batch_count / total
+        var.copy_((var * count + batch_var * batch_count + delta**2 * count * batch_count / total) / total)
+        count.fill_(total)
 
 
 def greedy_policy(policy, device):
     """argmax_a pi_theta(a|s): the deterministic policy that is evaluated and published."""
+
     @torch.no_grad()
     def act(obs):
         return int(policy(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
+
     return act
 
 
@@ -182,8 +178,9 @@ def main():
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
 
-    policy = Policy(env.observation_space.shape[0], env.action_space.n, args.hidden_size,
-                    args.hidden_layers).to(device)
+    policy = Policy(
+        env.observation_space.shape[0], env.action_space.n, args.hidden_size, args.hidden_layers
+    ).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=args.learning_rate)
     global_step, episodes, updates = 0, 0, 0
     checkpoint_path = run.dir / "checkpoint.pt"
@@ -191,7 +188,7 @@ def main():
         checkpoint = torch.load(checkpoint_path, weights_only=True, map_location="cpu")
         policy.load_state_dict(checkpoint["policy"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        global_step, episodes, updates = checkpoint["global_step"], checkpoint["episodes"], checkpoint["updates"]
+        global_step, episodes, updates = (checkpoint[k] for k in ("global_step", "episodes", "updates"))
         torch.set_rng_state(checkpoint["torch_rng"])
         if device.type == "cuda":
             torch.cuda.set_rng_state(checkpoint["cuda_rng"])
@@ -202,18 +199,20 @@ def main():
     start_time, start_step, recent_returns = time.time(), global_step, []
     while global_step < args.total_timesteps:
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between updates, exactly resumable
-            torch.save(dict(policy=policy.state_dict(), optimizer=optimizer.state_dict(),
-                            global_step=global_step, episodes=episodes, updates=updates,
-                            torch_rng=torch.get_rng_state(),
-                            cuda_rng=torch.cuda.get_rng_state() if device.type == "cuda" else None,
-                            env_rng=env.unwrapped.np_random.bit_generator.state), checkpoint_path)
+            hub_utils.save_checkpoint(
+                checkpoint_path, policy=policy.state_dict(), optimizer=optimizer.state_dict(),
+                global_step=global_step, episodes=episodes, updates=updates, torch_rng=torch.get_rng_state(),
+                cuda_rng=torch.cuda.get_rng_state() if device.type == "cuda" else None,
+                env_rng=env.unwrapped.np_random.bit_generator.state,
+            )  # fmt: skip
             progress.close()
             run.exit_interrupted()
 
         # Steps 1-3 for each episode of this update.
         batch_obs, batch_actions, batch_returns = [], [], []
         for _ in range(args.episodes_per_update):
-            obs, actions, rewards = play_episode(env, policy, device, seed=args.seed if episodes == 0 else None)
+            seed = args.seed if episodes == 0 else None  # seeded once: later episodes continue its stream
+            obs, actions, rewards = play_episode(env, policy, device, seed=seed)
             batch_obs.append(obs)
             batch_actions.append(actions)
             batch_returns.append(standardized(discounted_returns(rewards, args.gamma)))
@@ -244,29 +243,32 @@ def main():
             run.writer.add_scalar("losses/policy_loss", loss.item(), global_step)
             run.writer.add_scalar("losses/entropy", entropy.item(), global_step)
             run.writer.add_scalar("charts/SPS", sps, global_step)
-            progress.update(min(global_step, args.total_timesteps) - progress.done, sps=sps,
-                            ret=np.mean(recent_returns))
+            progress.update(
+                min(global_step, args.total_timesteps) - progress.done, sps=sps, ret=np.mean(recent_returns)
+            )
             recent_returns = []
     progress.close()
     env.close()
     training_seconds = time.time() - start_time
 
     # Save the weights (safetensors: loading them never runs code), then evaluate the greedy policy.
-    save_file({name: tensor.detach().cpu().contiguous() for name, tensor in policy.state_dict().items()},
-              run.dir / "model.safetensors")
+    save_file(
+        {name: tensor.detach().cpu().contiguous() for name, tensor in policy.state_dict().items()},
+        run.dir / "model.safetensors",
+    )
     checkpoint_path.unlink(missing_ok=True)
     act = greedy_policy(policy, device)
     seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
     evaluation = hub_utils.evaluate(act, make_env(args), seeds)
     fps = env.metadata.get("render_fps", 30)
     if args.capture_video:
-        hub_utils.record_video(act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4",
-                               fps=fps, seed=seeds[0])
-    results = hub_utils.write_results(
-        run, args, algo="reinforce", algo_title="REINFORCE", evaluation=evaluation,
-        model_file="model.safetensors", video_fps=fps,
-        training=dict(episodes=episodes, updates=updates, env_steps=global_step,
-                      wall_time_s=round(training_seconds, 1)))
+        hub_utils.record_video(
+            act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4", fps=fps, seed=seeds[0]
+        )
+    training = dict(episodes=episodes, updates=updates, env_steps=global_step)
+    training.update(wall_time_s=round(training_seconds, 1))
+    card = dict(algo="reinforce", algo_title="REINFORCE", model_file="model.safetensors", video_fps=fps)
+    results = hub_utils.write_results(run, args, evaluation=evaluation, training=training, **card)
     run.close()
     hub_utils.upload_if_requested(run, args, results)
 
