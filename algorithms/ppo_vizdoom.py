@@ -10,7 +10,8 @@ Observations are Sample Factory's 128x72 RGB screens; a frame stack (--frame-sta
 stands in for its GRU: CleanRL's minibatches of single steps and a CNN a CPU can train, for a mostly
 reactive task. Rewards are divided by the running std of the discounted return. The games are
 vizdoom engine processes stepped from a thread pool (vizdoom releases the GIL while they run).
-benchmarks/README.md has the speed comparisons and every difference from Sample Factory.
+--resume is deterministic, not exact: the games restart. Speed and every difference from Sample
+Factory: benchmarks/README.md.
 
     python algorithms/ppo_vizdoom.py --total-timesteps 1000000
 """
@@ -77,8 +78,8 @@ RANGES = {  # flag: (low, high, what is accepted); NaN and inf fail every one
 
 
 def parse_args(argv=None):
-    epilog, raw = "--resume: deterministic, not exact (games restart)", argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw, epilog=epilog)
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw, allow_abbrev=False)
     for flag, default, text in FLAGS:
         if isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
@@ -142,8 +143,7 @@ def main():
             state = dict(agent=agent.state_dict(), optimizer=optimizer.state_dict())
             state.update(rng=torch.get_rng_state(), normalizer=vars(normalizer))
             state["counters"] = [iteration, global_step, episodes]
-            torch.save(state, checkpoint_path.with_suffix(".tmp"))
-            os.replace(checkpoint_path.with_suffix(".tmp"), checkpoint_path)
+            hub_utils.save_checkpoint(checkpoint_path, **state)
             progress.close()
             envs.close()
             run.exit_interrupted()

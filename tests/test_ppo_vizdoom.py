@@ -301,10 +301,13 @@ def test_help_lists_every_flag_and_says_resuming_is_not_exact(capsys):
         1,
         1_000_000,
     )
+    with pytest.raises(SystemExit) as abbreviated:  # no argparse abbreviations: --num-env is not --num-envs
+        ppo_vizdoom.parse_args(["--num-env", "4"])
+    assert abbreviated.value.code == 2 and "unrecognized arguments: --num-env" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         ppo_vizdoom.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "deterministic, not exact" in text
+    assert "--resume is deterministic, not exact" in text
     for flag, *_ in ppo_vizdoom.FLAGS:
         assert flag in text
     for flag in ("--track", "--capture-video", "--upload-model", "--resume", "--exp-name", "--eval-episodes"):
