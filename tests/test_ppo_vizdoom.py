@@ -232,6 +232,30 @@ def test_enjoy_replays_whole_episodes_with_the_same_score(smoke_run):
     assert_enjoy_reproduces(run_dir.relative_to(cwd), cwd)
 
 
+def test_push_then_enjoy_from_the_hub_with_the_leaderboards_dataset_id(
+    smoke_run, tmp_path, hub_standin, hub_env
+):
+    from huggingface_hub import ModelCard
+
+    _, run_dir, _ = smoke_run
+    shutil.copytree(run_dir, tmp_path / "runs" / run_dir.name)
+    repo_id = "alice/ppo-doom_health_gathering_supreme"
+    pushed = run_cli(
+        ["hub_utils.py", "push", f"runs/{run_dir.name}", "--repo-id", repo_id], tmp_path, hub_env()
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    card = ModelCard(hub_standin.files(repo_id)["README.md"].decode())
+    (result,) = card.data.eval_results
+    assert result.dataset_type == result.dataset_name == "doom_health_gathering_supreme"
+    assert {"doom_health_gathering_supreme", "ppo", "deep-rl-course"} <= set(card.data.tags)
+    results = json.loads((run_dir / "results.json").read_text())
+    enjoyed = run_cli(
+        ["hub_utils.py", "enjoy", "--repo-id", repo_id, "--no-video"], tmp_path / "b", hub_env(None)
+    )
+    assert enjoyed.returncode == 0, enjoyed.stderr
+    assert f"mean_reward {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}" in enjoyed.stdout
+
+
 def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     flags = ["--total-timesteps", "512", "--no-capture-video", "--eval-episodes", "1", *TINY]
     interrupted = interrupt_run(["algorithms/ppo_vizdoom.py", *flags], tmp_path, signal.SIGTERM)
