@@ -311,6 +311,119 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
     return run
 
 
+def numpy_mirror(module: Any, probe: np.ndarray, off_switch: str) -> Callable[[np.ndarray], np.ndarray]:
+    """A numpy function computing ``module(x)``, derived from the module at run time, for a fast path
+    where torch's per-call overhead outweighs the arithmetic (one observation at a time on a CPU).
+
+    torch.fx traces the module's forward into its operations; each linear layer, activation and
+    layer norm is mirrored on numpy views of the parameters (so the mirror always sees the current
+    weights). An operation it does not know, or a mirror that does not reproduce ``module(probe)``
+    to float32 tolerance, raises ``UserError`` naming it and ``off_switch`` (the flag that turns the
+    fast path off). The caller re-checks with ``check_mirror`` whenever it wants proof again.
+    """
+    import torch  # imported here: q_learning needs no torch
+    import torch.fx
+    import torch.nn.functional as F
+
+    def linear(layer: Any) -> Callable[[np.ndarray], np.ndarray]:
+        weight = layer.weight.detach().numpy()
+        bias = None if layer.bias is None else layer.bias.detach().numpy()
+        return lambda x: x @ weight.T if bias is None else x @ weight.T + bias
+
+    def layer_norm(layer: Any) -> Callable[[np.ndarray], np.ndarray]:
+        if len(layer.normalized_shape) != 1 or not layer.elementwise_affine or layer.bias is None:
+            raise ValueError("a LayerNorm over the last dimension with affine weight and bias")
+        weight, bias, eps = layer.weight.detach().numpy(), layer.bias.detach().numpy(), layer.eps
+
+        def normalize(x: np.ndarray) -> np.ndarray:
+            centered = x - x.mean(-1, keepdims=True)
+            return centered / np.sqrt((centered**2).mean(-1, keepdims=True) + eps) * weight + bias
+
+        return normalize
+
+    def elu(alpha: float) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda x: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    relu, tanh = (lambda x: np.maximum(x, 0)), np.tanh
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    modules: dict[type, Callable[[Any], Callable[[np.ndarray], np.ndarray]]] = {
+        torch.nn.Linear: linear,
+        torch.nn.LayerNorm: layer_norm,
+        torch.nn.ReLU: lambda _: relu,
+        torch.nn.Tanh: lambda _: tanh,
+        torch.nn.Sigmoid: lambda _: sigmoid,
+        torch.nn.ELU: lambda layer: elu(layer.alpha),
+        torch.nn.Identity: lambda _: lambda x: x,
+    }
+    functions = {torch.relu: relu, F.relu: relu, torch.tanh: tanh, F.tanh: tanh, torch.sigmoid: sigmoid}
+    methods = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
+
+    def fail(what: str) -> NoReturn:
+        raise UserError(
+            f"the fast numpy path cannot mirror {what} of {type(module).__name__}; "
+            f"train without it with {off_switch}"
+        )
+
+    try:
+        graph = torch.fx.symbolic_trace(module).graph
+    except Exception as error:  # fx cannot follow data-dependent Python control flow
+        fail(f"the forward pass ({type(error).__name__}: {str(error).splitlines()[0]})")
+    steps: list[tuple[str, Callable[[np.ndarray], np.ndarray], str]] = []  # (output, function, input)
+    for node in graph.nodes:
+        if node.op in ("placeholder", "output"):
+            continue
+        inputs = [arg for arg in node.args if isinstance(arg, torch.fx.Node)]
+        operation = (
+            node.target if isinstance(node.target, str) else getattr(node.target, "__name__", node.target)
+        )
+        if len(inputs) != 1:
+            fail(f"'{operation}' (an operation on {len(inputs)} tensors)")
+        if node.op == "call_module":
+            layer = module.get_submodule(node.target)
+            if type(layer) not in modules:
+                fail(f"layer '{node.target}' ({type(layer).__name__})")
+            try:
+                function = modules[type(layer)](layer)
+            except ValueError as error:
+                fail(f"layer '{node.target}' (only {error})")
+        elif node.op == "call_function" and node.target is F.elu:
+            function = elu(node.kwargs.get("alpha", node.args[1] if len(node.args) > 1 else 1.0))
+        elif node.op == "call_function" and node.target in functions and len(node.args) == 1:
+            function = functions[node.target]
+        elif node.op == "call_method" and node.target in methods and len(node.args) == 1:
+            function = methods[node.target]
+        else:
+            fail(f"'{operation}' with arguments {node.args[1:]} {node.kwargs or ''}".rstrip())
+        steps.append((node.name, function, inputs[0].name))
+    output_name = next(node for node in graph.nodes if node.op == "output").args[0].name
+    input_name = next(node for node in graph.nodes if node.op == "placeholder").name
+
+    def mirror(x: np.ndarray) -> np.ndarray:
+        values = {input_name: np.asarray(x, dtype=np.float32)}
+        for name, function, source in steps:
+            values[name] = function(values[source])
+        return values[output_name]
+
+    check_mirror(mirror, module, probe, off_switch)
+    return mirror
+
+
+def check_mirror(
+    mirror: Callable[[np.ndarray], np.ndarray], module: Any, probe: np.ndarray, off_switch: str
+) -> None:
+    """Raises ``UserError`` unless ``mirror(probe)`` equals ``module(probe)`` to float32 tolerance."""
+    import torch
+
+    with torch.no_grad():
+        expected = module(torch.as_tensor(probe, dtype=torch.float32)).numpy()
+    error = float(np.abs(mirror(probe) - expected).max())
+    if not error <= 1e-4 * (1.0 + float(np.abs(expected).max())):
+        raise UserError(
+            f"the fast numpy path does not reproduce {type(module).__name__}'s forward pass (largest "
+            f"difference {error:.3g}); train without it with {off_switch}"
+        )
+
+
 def save_checkpoint(path: Path, **state: Any) -> None:
     """Saves a training state with ``torch.save`` atomically: written to a temporary file in the
     same folder, flushed to disk, then renamed over ``path``. An interrupted or failed save leaves

@@ -418,7 +418,7 @@ def main():
             ("losses/clipfrac", clip_fraction), ("losses/explained_variance", explained_variance),
             ("charts/SPS", sps),
         ]:  # fmt: skip
-            run.writer.add_scalar(name, float(value), global_step)
+            run.writer.add_scalar(name, value.item() if torch.is_tensor(value) else value, global_step)
         progress.update(batch_size, sps=sps, ret=recent_return)
     progress.close()
     envs.close()

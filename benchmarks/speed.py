@@ -16,6 +16,7 @@ script's main() in-process with those parts timed.
 """
 
 import argparse
+import ast
 import contextlib
 import io
 import json
@@ -54,88 +55,71 @@ def raw_throughput(env_id, num_envs, steps=20_000):
     return len(actions) * num_envs / (time.perf_counter() - start)
 
 
-def time_split(env_id, flags, min_steps=40_000):
-    """Seconds per iteration that ppo.py's own training loop spends stepping the environments, in
-    policy inference (NumpyAgent: normalization, sampling, values), in the rest of the rollout
-    (storage, bookkeeping, logging) and in the update (from GAE to the end of the iteration). main()
-    runs in-process with those calls timed; the first iteration (setup, warm-up) is left out, the
-    next ones, 3 or more to cover min_steps steps, are averaged."""
-    args = ppo.parse_args(["--env-id", env_id, *flags])
-    batch_size = args.num_envs * args.num_steps
-    iterations = max(3, -(-min_steps // batch_size))
-    seconds = {"environment": 0.0, "inference": 0.0}
-    marks = []  # (clock, seconds so far) where each update starts (compute_gae) and ends (progress.update)
-    timing = set()  # the parts being timed now: a call inside another (sample_action's value) counts once
-
-    def timed(function, part):
-        def wrapper(*args, **kwargs):
-            if part in timing:
-                return function(*args, **kwargs)
-            timing.add(part)
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                seconds[part] += time.perf_counter() - start
-                timing.discard(part)
-
-        return wrapper
-
-    def marked(function):
-        def wrapper(*args, **kwargs):
-            marks.append((time.perf_counter(), dict(seconds)))
-            return function(*args, **kwargs)
-
-        return wrapper
-
-    def make_vector_env(*args, **kwargs):
-        envs = original_make_vector_env(*args, **kwargs)
-        envs.step = timed(envs.step, "environment")
-        return envs
-
-    original_make_vector_env = ppo.make_vector_env
-    argv = [
-        "ppo.py",
-        "--env-id",
-        env_id,
-        "--total-timesteps",
-        str((iterations + 1) * batch_size),
-        "--no-capture-video",
-        "--eval-episodes",
-        "1",
-        *flags,
+def story_steps(script_path):
+    """The numbered steps of a script's training loop, from its own comments ("# 1. Collect ..."):
+    [(first line, label)], and the loop's last line. Nothing else about the script is assumed."""
+    source = script_path.read_text()
+    markers = [
+        (number, match.group(1).strip())
+        for number, line in enumerate(source.splitlines(), start=1)
+        if (match := re.match(r"\s*# (\d+\. .*)", line))
     ]
-    patches = [
-        (ppo, "make_vector_env", make_vector_env),
-        (ppo, "compute_gae", marked(ppo.compute_gae)),
-        (hub_utils.Progress, "update", marked(hub_utils.Progress.update)),
-        (sys, "argv", argv),
+    loops = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.For, ast.While)) and node.lineno < markers[0][0] <= node.end_lineno
     ]
-    patches += [
-        (ppo.NumpyAgent, name, timed(getattr(ppo.NumpyAgent, name), "inference"))
-        for name in ("normalize", "sample_action", "value")
-    ]
+    loop = min(loops, key=lambda node: node.end_lineno - node.lineno)  # the innermost loop holding step 1
+    labels = [re.split(r"[,;:(]| with ", label)[0].strip(" .") for _, label in markers]
+    return [(number, label) for (number, _), label in zip(markers, labels)], loop.lineno, loop.end_lineno
+
+
+def time_split(algo, env_id, flags, min_steps=40_000, interval=0.0005):
+    """Where a script's training loop spends its CPU time, by sampling: main() runs in-process while
+    a profiling timer interrupts it every `interval` seconds of CPU time; each sample is attributed
+    to the numbered step of the loop that main() is executing (its current line) and, within it,
+    to the environment when gymnasium's code is on the stack. No function of the script is replaced,
+    so renaming one changes nothing here. Returns {part: share of the loop's samples}."""
+    module = hub_utils.load_algorithm(f"{algo}.py")
+    script_path = Path(module.__file__).resolve()
+    steps, loop_start, loop_end = story_steps(script_path)
+    gymnasium_dir = str(Path(gym.__file__).parent)
+    counts = {}
+
+    def sample(signum, frame):
+        stack, main_line = [], None
+        while frame is not None:
+            stack.append(frame.f_code.co_filename)
+            if frame.f_code.co_name == "main" and frame.f_code.co_filename == str(script_path):
+                main_line = frame.f_lineno
+            frame = frame.f_back
+        if main_line is None or not loop_start <= main_line <= loop_end:
+            return
+        label = "loop bookkeeping"
+        for first_line, step_label in steps:
+            if main_line >= first_line:
+                label = step_label
+        in_env = any(filename.startswith(gymnasium_dir) for filename in stack)
+        part = f"{label} / environment" if in_env else label
+        counts[part] = counts.get(part, 0) + 1
+
+    argv = [f"{algo}.py", "--env-id", env_id, "--total-timesteps", str(min_steps), "--no-capture-video"]
+    argv += ["--eval-episodes", "1", *flags]
     signal_handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     with contextlib.ExitStack() as stack:
-        for owner, name, replacement in patches:
-            stack.enter_context(mock.patch.object(owner, name, replacement))
+        stack.enter_context(mock.patch.object(sys, "argv", argv))
         stack.enter_context(contextlib.chdir(stack.enter_context(tempfile.TemporaryDirectory())))
         stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-        ppo.main()
+        signal.signal(signal.SIGPROF, sample)
+        signal.setitimer(signal.ITIMER_PROF, interval, interval)
+        try:
+            module.main()
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0, 0)
     for signum, handler in signal_handlers.items():  # main() installed its own
         signal.signal(signum, handler)
-    (start, at_start), (end, at_end) = marks[1], marks[-1]  # the end of the first iteration, of the last
-    update = sum(
-        update_end - update_start for (update_start, _), (update_end, _) in zip(marks[2::2], marks[3::2])
-    )
-    environment, inference = (at_end[part] - at_start[part] for part in ("environment", "inference"))
-    split = {
-        "environment": environment,
-        "inference": inference,
-        "rest of the rollout": end - start - update - environment - inference,
-        "update": update,
-    }
-    return {part: value / iterations for part, value in split.items()}
+    total = sum(counts.values())
+    return {part: count / total for part, count in sorted(counts.items())}
 
 
 def our_sps(algo, env_id, total_timesteps, flags):
@@ -243,18 +227,8 @@ def main():
             f"{statistics.median(theirs):,.0f} | "
             f"ours / CleanRL = {statistics.median(ours) / statistics.median(theirs):.2f} |"
         )
-    if options.algo != "ppo":
-        return
-    split = time_split(options.env_id, options.flags)
-    total = sum(split.values())
+    split = time_split(options.algo, options.env_id, options.flags)
     print(
-        f"\n{args.num_envs} envs x {args.num_steps} steps, {args.num_minibatches} minibatches x "
-        f"{args.update_epochs} epochs. One iteration ({args.num_envs * args.num_steps} steps) of ppo.py's "
-        "training "
-        f"loop, {total * 1000:.0f} ms: "
-        + ", ".join(f"{part} {value * 1000:.1f} ms ({value / total:.0%})" for part, value in split.items())
+        f"\nShare of {options.algo}.py's training loop (sampled CPU time), by the loop's numbered steps: "
+        + ", ".join(f"{part} {share:.0%}" for part, share in split.items())
     )
-
-
-if __name__ == "__main__":
-    main()

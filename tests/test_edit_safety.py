@@ -276,3 +276,72 @@ def test_no_algorithm_keeps_a_second_copy_of_a_forward_pass():
             if ".weight" in line or ".bias" in line:
                 assert "nn.init." in line, f"{path.name}:{number} reads a layer's parameters: {line.strip()}"
             assert "np.tanh(" not in line and "fused=" not in line, f"{path.name}:{number}: {line.strip()}"
+
+
+DQN_UNMIRRORED_EDITS = {
+    "dropout": [
+        (
+            "        self.layers = nn.ModuleList(",
+            "        self.dropout = nn.Dropout(0.1)\n        self.layers = nn.ModuleList(",
+        ),
+        (
+            "            obs = torch.relu(layer(obs))",
+            "            obs = self.dropout(torch.relu(layer(obs)))",
+        ),
+    ],
+    "dueling head": [
+        (
+            "        return self.layers[-1](obs)",
+            "        q = self.layers[-1](obs)\n        return q - q.mean(-1, keepdim=True)",
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("edit", DQN_UNMIRRORED_EDITS)
+def test_dqn_edit_the_fast_path_cannot_follow_stops_in_one_line_and_trains_without_it(tmp_path, edit):
+    path = edited_copy(tmp_path, "dqn.py", DQN_UNMIRRORED_EDITS[edit])
+    flags = [
+        "--total-timesteps",
+        "600",
+        "--learning-starts",
+        "200",
+        "--no-capture-video",
+        "--eval-episodes",
+        "2",
+    ]
+    refused = run_cli([str(path), *flags], tmp_path / "work")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    (line,) = refused.stderr.strip().splitlines()
+    assert "fast numpy path" in line and "--no-fast-acting" in line
+    assert {"dropout": "Dropout", "dueling head": "mean"}[edit] in line
+    assert not (tmp_path / "work" / "runs").exists()  # refused before anything was written
+    process = run_cli([str(path), *flags, "--no-fast-acting"], tmp_path / "work")
+    assert process.returncode == 0, process.stderr[-3000:]
+
+
+def test_numpy_mirror_follows_the_modules_and_notices_when_it_no_longer_can():
+    import hub_utils
+
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(
+        torch.nn.Linear(5, 16), torch.nn.LayerNorm(16), torch.nn.ELU(0.5), torch.nn.Linear(16, 16),
+        torch.nn.Tanh(), torch.nn.Linear(16, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 3),
+    )  # fmt: skip
+    probe = np.random.default_rng(0).normal(0.0, 3.0, (64, 5)).astype(np.float32)
+    mirror = hub_utils.numpy_mirror(network, probe, off_switch="--off")
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            mirror(probe), network(torch.from_numpy(probe)).numpy(), rtol=1e-5, atol=1e-5
+        )
+        network[0].weight.mul_(2.0)  # an in-place update (what optimizers do) is seen at once
+        np.testing.assert_allclose(
+            mirror(probe), network(torch.from_numpy(probe)).numpy(), rtol=1e-5, atol=1e-5
+        )
+        network[3].weight = torch.nn.Parameter(torch.randn(16, 16))  # a new tensor: the mirror is stale
+    with pytest.raises(hub_utils.UserError, match="does not reproduce Sequential.*--off"):
+        hub_utils.check_mirror(mirror, network, probe, off_switch="--off")
+    with pytest.raises(hub_utils.UserError, match="cannot mirror layer '1' \\(BatchNorm1d\\).*--off"):
+        hub_utils.numpy_mirror(
+            torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4)), probe, "--off"
+        )
