@@ -229,7 +229,7 @@ def main():
             checkpoint = dict(q_network=q_network.state_dict(), target_network=target_network.state_dict())
             checkpoint.update(optimizer=optimizer.state_dict(), replay_buffer=replay_buffer.state_dict())
             checkpoint.update(global_step=global_step, games=games, gradient_steps=gradient_steps)
-            torch.save(dict(checkpoint, rng=rng.bit_generator.state), checkpoint_path)
+            hub_utils.save_checkpoint(checkpoint_path, **checkpoint, rng=rng.bit_generator.state)
             progress.close()
             run.exit_interrupted()
 

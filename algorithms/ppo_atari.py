@@ -13,7 +13,6 @@ FireAfterLostLife); logged returns, evaluation, the replay and `enjoy` count who
 real score, on the same frames (ale-py's C++ AtariVectorEnv, see make_vector_env).
 
     python algorithms/ppo_atari.py --env-id BreakoutNoFrameskip-v4
-    python algorithms/ppo_atari.py --env-id ALE/Pong-v5 --total-timesteps 2000000
 """
 
 import argparse
@@ -228,14 +227,16 @@ def main():
     timers = dict(env_s=0.0, inference_s=0.0, update_s=0.0)  # where the wall time goes
     for iteration in range(start_iteration, num_iterations + 1):
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations
-            checkpoint = dict(agent=agent.state_dict(), optimizer=optimizer.state_dict(), games=games)
-            checkpoint.update(iteration=iteration, global_step=global_step, torch_rng=torch.get_rng_state())
-            torch.save(checkpoint, checkpoint_path)
+            hub_utils.save_checkpoint(
+                checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(), games=games,
+                iteration=iteration, global_step=global_step, torch_rng=torch.get_rng_state(),
+            )  # fmt: skip
             progress.close()
             envs.close()
             run.exit_interrupted()
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
-            optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
+            for group in optimizer.param_groups:
+                group["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
 
         # 1. Collect a rollout with the current policy.
         truncation_values.zero_()
@@ -274,8 +275,7 @@ def main():
 
         # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches of the agent's own
         # decisions: FIRE after a lost life is part of the reset in the classic wrappers (GAE stops before it)
-        b_obs = obs.reshape((-1, FRAME_STACK, FRAME_SIZE, FRAME_SIZE))
-        b_actions, b_log_probs = actions.reshape(-1), log_probs.reshape(-1)
+        b_obs, b_actions, b_log_probs = obs.flatten(0, 1), actions.reshape(-1), log_probs.reshape(-1)
         b_advantages, b_returns, b_values = advantages.flatten(), returns.flatten(), values[:-1].flatten()
         clipfracs = []
         for _ in range(args.update_epochs):
