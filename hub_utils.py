@@ -23,6 +23,7 @@ import difflib
 import fnmatch
 import importlib.util
 import json
+import math
 import os
 import pickle
 import re
@@ -198,6 +199,95 @@ RUN_ONLY_FLAGS = (
 )
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser without abbreviations (``--learning-rat`` is an error, never a silent
+    ``--learning-rate``) whose errors are one line, without the usage block: the bad flag, the
+    closest valid one, and ``--help`` for the rest. ``--help`` itself is unchanged."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+
+    def _flags(self) -> list[str]:
+        flags = list(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                flags += [flag for sub in action.choices.values() for flag in sub._option_string_actions]
+        return flags
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            word = message.removeprefix("unrecognized arguments: ").split()[0].split("=")[0]
+            close = difflib.get_close_matches(word, self._flags(), n=1, cutoff=0.6)
+            what = "flag" if word.startswith("-") else "argument"
+            message = f"unknown {what} '{word}'" + (f" (did you mean {close[0]}?)" if close else "")
+        print(f"error: {self.prog}: {message}; see --help", file=sys.stderr)
+        sys.exit(2)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_args(
+    args: argparse.Namespace,
+    counts: str = "",
+    positive: str = "",
+    nonnegative: str = "",
+    unit: str = "",
+    fraction: str = "",
+) -> None:
+    """Refuses, in one ``UserError`` line naming the flag, the value and what is accepted, any number
+    in ``args`` that is NaN or infinite, and any flag out of its range: ``counts`` (integers >= 1),
+    ``positive`` (> 0), ``nonnegative`` (>= 0), ``unit`` (in [0, 1]), ``fraction`` (in (0, 1]); each a
+    space-separated list of names. A flag left at ``None`` (optional, unset) passes; a list flag is
+    checked element by element."""
+    for name, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise UserError(f"{_flag(name)} must be a finite number, got {value}")
+    rules = (
+        (counts, ">= 1", lambda v: v >= 1),
+        (positive, "> 0", lambda v: v > 0),
+        (nonnegative, ">= 0", lambda v: v >= 0),
+        (unit, "in [0, 1]", lambda v: 0 <= v <= 1),
+        (fraction, "in (0, 1]", lambda v: 0 < v <= 1),
+    )
+    for names, accepted, ok in rules:
+        for name in names.split():
+            value = getattr(args, name)
+            if value is not None and not all(ok(v) for v in (value if isinstance(value, list) else [value])):
+                raise UserError(f"{_flag(name)} must be {accepted}, got {value}")
+
+
+BYTES_PER_PARAMETER = 16  # float32 weight, gradient and Adam's two moments
+
+
+def available_memory() -> int:
+    """Bytes of memory the machine can give a new process now (Linux: MemAvailable; else all RAM)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if nbytes < 1024 or unit == "PiB":
+            return f"{nbytes:,.0f} {unit}" if unit == "bytes" else f"{nbytes:,.1f} {unit}"
+        nbytes /= 1024
+    raise AssertionError
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Refuses ``what`` (e.g. ``"--buffer-size 10**12: the replay buffer"``) in one line when it needs
+    more than the memory available now, saying how much it needs."""
+    if nbytes > (available := available_memory()):
+        raise UserError(f"{what} needs {_size(nbytes)}, more than the {_size(available)} of memory available")
+
+
 def eval_seeds(train_seed: int, episodes: int) -> list[int]:
     """Evaluation seeds, one per episode, disjoint from the training seeds (seed .. seed + n_envs)."""
     return [1_000_000 + 1_000 * train_seed + episode for episode in range(episodes)]
@@ -241,18 +331,60 @@ class Run:
             self._wandb_run.finish()
 
 
-def apply_resume(args: argparse.Namespace) -> argparse.Namespace:
+def _read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in ``path``, or one ``UserError`` line naming the file and what is wrong."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as error:  # ValueError: JSONDecodeError and UnicodeDecodeError
+        raise UserError(f"{what}: {path} is not readable JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{what}: {path} holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
+def apply_resume(
+    args: argparse.Namespace, parser: argparse.ArgumentParser | None = None, argv: Sequence[str] | None = None
+) -> argparse.Namespace:
     """With ``--resume RUN_DIR``, replaces the hyperparameters in ``args`` by those the run was
-    started with (its ``args.json``); the run-only flags (tracking, upload) stay as given.
-    Scripts call this at the end of argument parsing, before validating or building anything."""
+    started with (its ``args.json``); the run-only flags (tracking, upload) stay as given, with a note.
+    Scripts call this at the end of argument parsing, before validating or building anything.
+
+    A folder that is not an interrupted run of this script (no args.json or checkpoint, a corrupt
+    args.json, another script's hyperparameters) and, given the ``parser`` and ``argv``, a flag on the
+    command line that contradicts the saved hyperparameters are each refused in one line."""
     if args.resume is None:
         return args
+    what = f"--resume {args.resume}"
+    if not args.resume.is_dir():
+        raise UserError(f"{what}: no such folder; pass a run folder under runs/")
     if not (args.resume / "args.json").is_file():
-        raise UserError(f"--resume {args.resume}: no args.json there; pass a run folder under runs/")
+        raise UserError(f"{what}: no args.json there; pass a run folder under runs/")
+    saved = _read_json_object(args.resume / "args.json", what)
+    scripts = sorted(path.name for path in args.resume.glob("*.py") if path.name != "hub_utils.py")
+    if parser is not None and parser.prog.endswith(".py") and scripts and parser.prog not in scripts:
+        raise UserError(
+            f"{what}: a run of {', '.join(scripts)}; resume it with that script, not {parser.prog}"
+        )
+    expected = {key for key in vars(args) if key not in RUN_ONLY_FLAGS}
+    if missing := sorted(expected - saved.keys()):
+        raise UserError(f"{what}: args.json lacks {', '.join(missing)}; this script cannot resume it")
     if not any(args.resume.glob(CHECKPOINT_PATTERN)):
-        raise UserError(f"--resume {args.resume}: no checkpoint there (the run finished, or never saved one)")
-    saved = json.loads((args.resume / "args.json").read_text())
-    vars(args).update({key: value for key, value in saved.items() if key not in RUN_ONLY_FLAGS})
+        raise UserError(f"{what}: no checkpoint there (the run finished, or never saved one)")
+    if parser is not None:
+        words = [word.split("=")[0] for word in (sys.argv[1:] if argv is None else argv)]
+        actions = parser._option_string_actions
+        given = {actions[word].dest for word in words if word in actions}
+        as_json = {key: json.loads(json.dumps(value, default=str)) for key, value in vars(args).items()}
+        changed = sorted(key for key in given & expected if as_json[key] != saved[key])
+        conflicts = [f"{_flag(key)} {as_json[key]} (the run has {saved[key]})" for key in changed]
+        if conflicts:
+            raise UserError(
+                f"{what}: {'; '.join(conflicts)}: a resumed run keeps its hyperparameters; drop the flag, "
+                "or start a new run"
+            )
+        if kept := sorted(_flag(key) for key in given if key in RUN_ONLY_FLAGS and key != "resume"):
+            print(f"note: resuming {args.resume} with {', '.join(kept)} as given on this command line")
+    vars(args).update({key: value for key, value in saved.items() if key in expected})
     return args
 
 
@@ -274,11 +406,16 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
             run_dir = run_dir.with_name(f"{run_dir.name.rsplit('__', 1)[0]}__{int(time.time())}-{suffix}")
             suffix += 1
     env_id = resolve_env_id(args.env_id)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if args.resume is None:
-        hyperparameters = {k: v for k, v in vars(args).items() if k not in RUN_ONLY_FLAGS}
-        atomic_write_text(run_dir / "args.json", json.dumps(hyperparameters, indent=2, default=str) + "\n")
-        atomic_write_bytes(run_dir / script, Path(script_file).read_bytes())
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if args.resume is None:
+            hyperparameters = {k: v for k, v in vars(args).items() if k not in RUN_ONLY_FLAGS}
+            atomic_write_text(
+                run_dir / "args.json", json.dumps(hyperparameters, indent=2, default=str) + "\n"
+            )
+            atomic_write_bytes(run_dir / script, Path(script_file).read_bytes())
+    except OSError as error:  # a read-only or full disk
+        raise UserError(f"cannot write the run folder {run_dir}: {error.strerror or error}") from None
 
     wandb_run = None
     if args.track:
@@ -309,6 +446,50 @@ def start_run(args: argparse.Namespace, script_file: str) -> Run:
     signal.signal(signal.SIGTERM, run.handle_stop_signal)
     print(f"run folder: {run_dir}" + (" (resumed)" if run.resumed else ""), flush=True)
     return run
+
+
+class EpisodeRecorder(gym.Wrapper):
+    """Remembers how the running episode began (its reset seed, or the state of the environment's
+    generator it reset from) and every action since: what a resumed run needs to rebuild the episode
+    exactly, for environments that are deterministic given their seed and actions."""
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        generator = None if seed is not None else self.unwrapped.np_random.bit_generator.state
+        self.episode_start = dict(seed=seed, generator=generator, options=options)
+        self.episode_actions: list[np.ndarray] = []
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action: Any) -> Any:
+        self.episode_actions.append(np.array(action, copy=True))
+        return self.env.step(action)
+
+
+def running_episodes(envs: Any) -> list[dict[str, Any]]:
+    """For a checkpoint: each sub-environment's running episode (a vector env of EpisodeRecorders)."""
+    import torch
+
+    return [
+        dict(env.episode_start, actions=torch.from_numpy(np.array(env.episode_actions)))
+        for env in envs.unwrapped.envs
+    ]
+
+
+def replay_running_episodes(envs: Any, episodes: list[dict[str, Any]]) -> np.ndarray:
+    """Rebuilds the saved episodes in a freshly reset vector env (the same reset, then the same
+    actions, one sub-environment at a time) and its episode statistics; returns the observations
+    that the interrupted run would have seen next."""
+    observations = []
+    for index, (env, episode) in enumerate(zip(envs.unwrapped.envs, episodes, strict=True)):
+        if episode["seed"] is None:
+            env.unwrapped.np_random.bit_generator.state = episode["generator"]
+        observation, _ = env.reset(seed=episode["seed"], options=episode["options"])
+        episode_return = 0.0
+        for action in episode["actions"].numpy():
+            observation, reward, *_ = env.step(action)
+            episode_return += float(reward)
+        envs.episode_returns[index], envs.episode_lengths[index] = episode_return, len(episode["actions"])
+        observations.append(observation)
+    return np.stack(observations)
 
 
 def numpy_mirror(module: Any, probe: np.ndarray, off_switch: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -440,6 +621,46 @@ def save_checkpoint(path: Path, **state: Any) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception as one line (a state-dict mismatch is several: they are joined)."""
+    text = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}"
+
+
+def load_checkpoint(
+    path: Path, keys: Sequence[str] = (), into: dict[str, Any] | None = None, map_location: Any = "cpu"
+) -> dict[str, Any]:
+    """Reads a checkpoint written by ``save_checkpoint`` (``torch.load``, weights only: never
+    unpickles code) or a ``.npz`` one (numpy, no pickles), checks it holds ``keys``, and loads each
+    ``into[name].load_state_dict(state[name])`` (modules, optimizers). A missing, truncated, garbage
+    or foreign file, or weights of another shape, is one ``UserError`` line naming the file; call it
+    before ``start_run`` so that such a resume writes nothing."""
+    path = Path(path)
+    what = f"checkpoint {path}"
+    if not path.is_file():
+        raise UserError(f"{what}: no such file (the run finished, or never saved one)")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                state: Any = {name: archive[name] for name in archive.files}
+        else:
+            import torch
+
+            state = torch.load(path, weights_only=True, map_location=map_location)
+    except Exception as error:  # a truncated zip, garbage bytes, a pickle of forbidden objects...
+        raise UserError(f"{what} is unreadable, truncated or not a checkpoint ({_one_line(error)})") from None
+    if not isinstance(state, dict):
+        raise UserError(f"{what} holds a {type(state).__name__}, not a checkpoint of this script")
+    if missing := [key for key in (*keys, *(into or {})) if key not in state]:
+        raise UserError(f"{what} lacks {', '.join(missing)}: not a checkpoint of this script")
+    for name, target in (into or {}).items():
+        try:
+            target.load_state_dict(state[name])
+        except Exception as error:  # size mismatch, missing or unexpected keys, another optimizer
+            raise UserError(f"{what}: its {name} does not fit this run ({_one_line(error)})") from None
+    return state
 
 
 class Progress:
@@ -870,6 +1091,12 @@ def _folder_files(run_dir: Path) -> list[tuple[str, Path]]:
     return files
 
 
+def check_repo_id(repo_id: str) -> None:
+    """Refuses a malformed Hub repository id in one line (before any network call)."""
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id) or ".." in repo_id or repo_id.endswith((".", "-")):
+        raise UserError(f"--repo-id {repo_id!r} is not a repository id: use <user or organisation>/<name>")
+
+
 def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
     """Creates ``repo_id`` if needed and uploads the run folder (checkpoints excluded) in one commit.
 
@@ -880,8 +1107,7 @@ def push(run_dir: Path, repo_id: str, private: bool = False) -> str:
     """
     if not (run_dir / "results.json").is_file():
         raise UserError(f"{run_dir} is not a finished run folder (no results.json)")
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id) or ".." in repo_id or repo_id.endswith((".", "-")):
-        raise UserError(f"--repo-id {repo_id!r} is not a repository id: use <user or organisation>/<name>")
+    check_repo_id(repo_id)
     card_path = run_dir / "README.md"
     users_card = card_path.read_bytes() if card_path.is_file() else None
     keep_users_card = users_card is not None and card_edited_by_hand(users_card.decode("utf-8", "replace"))
@@ -960,8 +1186,11 @@ def _import_course_pickle(folder: Path, output: Path) -> Path:
     ``max_steps`` steps or the environment's own time limit; ``n_eval_episodes`` episodes are played,
     reset with ``eval_seed[i]``; without seeds the course does not seed them, and we use our own.
     """
-    with open(folder / COURSE_PICKLE, "rb") as file:
-        model = pickle.load(file)  # the user vouched for this file with --trust-pickle
+    try:
+        with open(folder / COURSE_PICKLE, "rb") as file:
+            model = pickle.load(file)  # the user vouched for this file with --trust-pickle
+    except Exception as error:  # truncated or not a pickle
+        raise UserError(f"{folder / COURSE_PICKLE} is not a readable pickle ({_one_line(error)})") from None
     try:
         env_id = str(model["env_id"])
         qtable = np.asarray(model["qtable"], dtype=np.float64)
@@ -1014,12 +1243,13 @@ def enjoy(
     for name in ("args.json", "results.json"):
         if not (folder / name).is_file():
             raise UserError(f"{folder} is not a model folder of this project (no {name})")
-    try:
-        args = argparse.Namespace(**json.loads((folder / "args.json").read_text()))
-        results = json.loads((folder / "results.json").read_text())
-        script = results["script"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise UserError(f"{folder}: args.json or results.json is corrupt ({error})") from None
+    args = argparse.Namespace(**_read_json_object(folder / "args.json", "enjoy"))
+    results = _read_json_object(folder / "results.json", "enjoy")
+    if missing := [
+        key for key in ("script", "eval_seeds", "algo_title", "env_id", "video_fps") if key not in results
+    ]:
+        raise UserError(f"enjoy: {folder / 'results.json'} lacks {', '.join(missing)}")
+    script = results["script"]
     module = load_algorithm(script)
     if (
         "torch" in sys.modules
@@ -1065,9 +1295,7 @@ def download(repo_id: str, revision: str | None, trust_pickle: bool) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     push_parser = commands.add_parser("push", help="upload a run folder to the Hub")
     push_parser.add_argument("run_dir", type=Path, help="a finished run folder, e.g. runs/<run>")
@@ -1103,6 +1331,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise UserError(f"--eval-episodes must be >= 1, got {args.eval_episodes}")
         if args.path is not None and not args.path.is_dir():
             raise UserError(f"--path {args.path}: no such folder")
+        if args.repo_id is not None:
+            check_repo_id(args.repo_id)
+        if args.video is not None and args.video.is_dir():
+            raise UserError(
+                f"--video {args.video} is a folder: name the replay file, e.g. {args.video}/replay.mp4"
+            )
         folder = download(args.repo_id, args.revision, args.trust_pickle) if args.repo_id else args.path
         name = args.repo_id.replace("/", "__") if args.repo_id else folder.resolve().name
         video = None if args.no_video else args.video or RUNS_DIR / "enjoy" / f"{name}-{int(time.time())}.mp4"

@@ -70,9 +70,7 @@ def parse_args(argv=None):
     parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss coefficient")
     parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
     parser.add_argument("--target-kl", type=float, default=None, help="stop the epochs early above this KL")
-    parser.add_argument(
-        "--normalize-observation", action=BOOL, default=False, help="running mean/std of the observations"
-    )
+    parser.add_argument("--normalize-observation", action=BOOL, default=False, help="running mean/std of obs")
     parser.add_argument(
         "--normalize-reward", action=BOOL, default=False, help="scale rewards by a return's std"
     )
@@ -119,9 +117,8 @@ def make_vector_env(env_id, num_envs):
     """num_envs copies of the environment, stepped in this process, with episode statistics. SAME_STEP
     autoreset: the step that ends an episode returns the next episode's first observation and the
     last one in info["final_obs"], so every step is a real transition and time limits can bootstrap."""
-    envs = gym.vector.SyncVectorEnv(
-        [lambda: gym.make(env_id) for _ in range(num_envs)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
-    )
+    make = lambda: hub_utils.EpisodeRecorder(gym.make(env_id))  # noqa: E731 (records for an exact --resume)
+    envs = gym.vector.SyncVectorEnv([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
 
@@ -289,15 +286,16 @@ def main():
 
     start_iteration, global_step = 1, 0
     checkpoint_path = run.dir / "checkpoint.pt"
-    if run.resumed:  # environments restart their episodes; everything else continues where it stopped
+    next_obs, _ = envs.reset(seed=args.seed)  # env i starts from seed + i (CleanRL's convention)
+    if run.resumed:  # continue exactly where the interrupted run stopped, its episodes replayed
         checkpoint = torch.load(checkpoint_path, weights_only=True, map_location=device)
         agent.load_state_dict(checkpoint["agent"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         return_rms.load_state_dict(checkpoint["return_rms"])
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"])
-    # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped
-    next_obs, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
+        discounted_return = checkpoint["discounted_return"].numpy()
+        next_obs = hub_utils.replay_running_episodes(envs, checkpoint["running_episodes"])
 
     def observe(observation):  # normalized, on the device (where the observation statistics live)
         return agent.normalize(torch.as_tensor(observation, device=device))
@@ -309,7 +307,8 @@ def main():
             hub_utils.save_checkpoint(
                 checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(),
                 return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                torch_rng=torch.get_rng_state(),
+                torch_rng=torch.get_rng_state(), discounted_return=torch.from_numpy(discounted_return),
+                running_episodes=hub_utils.running_episodes(envs),
             )  # fmt: skip
             progress.close()
             run.exit_interrupted()
