@@ -20,7 +20,8 @@ Discrete actions use a categorical policy, Box actions a Gaussian with a state-i
 the evaluated policy is its mode. Dict observations (panda-gym) are flattened in sorted key order.
 For robotics the course normalizes observations and rewards with running mean/std (SB3's
 VecNormalize): the observation statistics are saved with the model and frozen at evaluation.
-RMSprop as A2C was published (SB3's settings), or --optimizer adam.
+RMSprop as A2C was published (SB3's settings), or --optimizer adam. --resume finishes exactly as the
+uninterrupted run would, except on panda-gym (PyBullet does not repeat a run exactly in one process).
 
     python algorithms/a2c.py --env-id PandaReachDense-v3     (pip install -r requirements-robotics.txt)
     python algorithms/a2c.py --env-id CartPole-v1
@@ -56,7 +57,7 @@ def parse_args(argv=None):
     BOOL = argparse.BooleanOptionalAction
     defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
     raw_text = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
+    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
     parser.add_argument("--env-id", default="PandaReachDense-v3", help="1-D Box or Dict-of-Box observations")
     parser.add_argument("--seed", type=int, default=1, help="seed of torch and of the environments")
     parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
@@ -81,14 +82,12 @@ def parse_args(argv=None):
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv))
-    checks = [(flag, ">= 1", lambda v: v >= 1) for flag in ("total_timesteps", "num_envs", "num_steps")]
-    checks += [(flag, ">= 1", lambda v: v >= 1) for flag in ("eval_episodes", "hidden_size")]
-    checks += [(flag, "in [0, 1]", lambda v: 0.0 <= v <= 1.0) for flag in ("gamma", "gae_lambda")]
-    checks += [(flag, "> 0", lambda v: v > 0) for flag in ("learning_rate", "optimizer_eps", "max_grad_norm")]
-    for flag, accepted, ok in checks:
-        if not ok(value := getattr(args, flag)):
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
+    counts = "total_timesteps num_envs num_steps eval_episodes hidden_size"
+    positive, nonnegative = "learning_rate optimizer_eps max_grad_norm", "ent_coef vf_coef"
+    hub_utils.check_args(args, counts, positive, nonnegative, unit="gamma gae_lambda")
+    parameters = 2 * args.hidden_size * (args.hidden_size + 2)  # at least: actor and critic, 2 layers each
+    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, f"--hidden-size {args.hidden_size}")
     batch_size = args.num_envs * args.num_steps
     if args.total_timesteps < batch_size:
         rollout = f"one rollout (--num-envs x --num-steps = {batch_size} steps)"
@@ -135,13 +134,10 @@ def make_env(args, render_mode=None):
 
 
 def make_vector_env(env_id, num_envs):
-    """num_envs copies of the environment (Dict observations flattened), stepped in this process.
-
-    SAME_STEP autoreset: the step that ends an episode returns the next episode's first
-    observation, with the last one in info["final_obs"]. So every step is a real transition (none
-    goes from a terminal observation to a reset one), and truncated episodes can bootstrap.
-    """
-    env_fns = [lambda: with_flat_observations(gym.make(env_id)) for _ in range(num_envs)]
+    """num_envs copies of the env (Dict observations flattened), in this process, with episode statistics.
+    SAME_STEP autoreset: every step is a real transition (the last observation is in info["final_obs"]);
+    EpisodeRecorder keeps each running episode's reset and actions for an exact --resume."""
+    env_fns = [lambda: hub_utils.EpisodeRecorder(with_flat_observations(gym.make(env_id)))] * num_envs
     envs = gym.vector.SyncVectorEnv(env_fns, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
@@ -321,15 +317,16 @@ def main():
 
     start_iteration, global_step = 1, 0
     checkpoint_path = run.dir / "checkpoint.pt"
-    if run.resumed:  # environments restart their episodes; everything else continues where it stopped
+    next_obs, _ = envs.reset(seed=args.seed)  # env i starts from seed + i (CleanRL's convention)
+    if run.resumed:  # continue exactly where the interrupted run stopped, its episodes replayed
         checkpoint = torch.load(checkpoint_path, weights_only=True)
         agent.load_state_dict(checkpoint["agent"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         return_rms.load_state_dict(checkpoint["return_rms"])
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"])
-    # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped
-    next_obs, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
+        discounted_return = checkpoint["discounted_return"].numpy()
+        next_obs = hub_utils.replay_running_episodes(envs, checkpoint["running_episodes"])
 
     def observe(observation):  # normalized, on the device (where the observation statistics live)
         return agent.normalize(torch.as_tensor(observation, dtype=torch.float32, device=device))
@@ -341,7 +338,8 @@ def main():
             hub_utils.save_checkpoint(
                 checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(),
                 return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                torch_rng=torch.get_rng_state(),
+                torch_rng=torch.get_rng_state(), discounted_return=torch.from_numpy(discounted_return),
+                running_episodes=hub_utils.running_episodes(envs),
             )  # fmt: skip
             progress.close()
             run.exit_interrupted()
