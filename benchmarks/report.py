@@ -9,6 +9,7 @@ the records already on disk (benchmarks/runs/<algo>/**/record.json).
 
 import argparse
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -222,15 +223,22 @@ def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
         "| algorithm " + header,
         "|---" + rule,
     ]
-    for algo in (
+    path = results_dir / "README.md"
+    kept = {}  # rows of algorithms with no records here (records are not committed): kept as they were
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        if match := re.match(r"\| \[(\w+)\]\(\1\.md\) ", line):
+            kept.setdefault(match.group(1), []).append(line)
+    with_records = (
         sorted(path.name for path in runs_dir.iterdir() if path.is_dir()) if runs_dir.is_dir() else []
-    ):
+    )
+    for algo in sorted(set(with_records) | set(kept)):
         records = load_records(algo, runs_dir)
         if records:
             lines += [
                 f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]
             ]
-    path = results_dir / "README.md"
+        else:
+            lines += kept.get(algo, [])
     results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -119,6 +119,11 @@ def test_table_counts_the_course_bar_per_seed_and_keeps_failures(tmp_path):
     summary = report.write_summary(tmp_path / "runs", tmp_path).read_text()
     assert "| [ppo](ppo.md) | LunarLander-v2 | 1,000 | 2 | 225.00 +/- 25.00 | 1/2 (>= 200) |" in summary
     assert "| [ppo](ppo.md) | Acrobot-v1 |" in summary
+    # Records are not committed: an algorithm with none on this machine keeps its published rows.
+    kept_row = "| [a2c](a2c.md) | CartPole-v1 | 500,000 | 5 | 500.00 +/- 0.00 | 5/5 (>= 350) | 54 s |"
+    (tmp_path / "README.md").write_text(summary + kept_row + "\n")
+    resummary = report.write_summary(tmp_path / "runs", tmp_path).read_text()
+    assert resummary.splitlines() == summary.splitlines()[:6] + [kept_row] + summary.splitlines()[6:]
 
 
 def test_curves_are_read_from_tensorboard_and_averaged_into_bins(tmp_path):
