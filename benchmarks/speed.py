@@ -10,9 +10,8 @@ CleanRL's script of the same algorithm at identical hyperparameters when a copy 
 Flags after `--` go to both scripts unchanged. Runs alternate (ours, CleanRL, ours, ...) so that
 both see the same machine state; the table reports medians. Ours is run with --no-capture-video
 and one evaluation episode, and its SPS is read from results.json (training only); CleanRL's is
-the last `SPS:` line it prints. For PPO, the split of one training iteration into environment
-stepping, policy inference, the rest of the rollout and the update is measured by running the
-script's main() in-process with those parts timed.
+the last `SPS:` line it prints. Then the script's training loop is profiled by sampling (see
+time_split): the share of CPU time in each of its numbered steps, and in the environment.
 """
 
 import argparse
@@ -36,16 +35,18 @@ import gymnasium as gym
 import hub_utils
 
 REPO = Path(__file__).resolve().parents[1]
-ppo = hub_utils.load_algorithm("ppo.py")
 
 
 def raw_throughput(env_id, num_envs, steps=20_000):
-    """Steps per second of the environment the script trains on, with random actions: ppo.py's
-    vector env of num_envs copies, or dqn.py's single env (num_envs None)."""
+    """Steps per second of the bare environment with random actions: gymnasium's single-process vector
+    env of num_envs copies (what ppo.py steps), or one env (num_envs None, as dqn.py steps it)."""
+    env_id = hub_utils.resolve_env_id(env_id, quiet=True)
     if num_envs is None:
-        envs, num_envs = gym.wrappers.Autoreset(gym.make(hub_utils.resolve_env_id(env_id, quiet=True))), 1
+        envs, num_envs = gym.wrappers.Autoreset(gym.make(env_id)), 1
     else:
-        envs = ppo.make_vector_env(hub_utils.resolve_env_id(env_id, quiet=True), num_envs)
+        envs = gym.vector.SyncVectorEnv(
+            [lambda: gym.make(env_id)] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+        )
     envs.reset(seed=0)
     envs.action_space.seed(0)
     actions = [envs.action_space.sample() for _ in range(steps // num_envs)]
@@ -146,11 +147,7 @@ def our_sps(algo, env_id, total_timesteps, flags):
 
 
 def cleanrl_sps(script, env_id, total_timesteps, flags):
-    flags = [
-        word
-        for flag in flags  # CleanRL spells `--no-anneal-lr` as `--anneal-lr False`
-        for word in ([f"--{flag[5:]}", "False"] if flag.startswith("--no-") else [flag])
-    ]
+    """CleanRL's own last `SPS:` line; its tyro flags spell booleans as ours do (--x / --no-x)."""
     with tempfile.TemporaryDirectory() as cwd:
         output = subprocess.run(
             [
