@@ -93,3 +93,20 @@ def test_every_script_keeps_the_spec_contract(capsys):
         text = capsys.readouterr().out
         expected = common if path.stem == "q_learning" else [*common, "--cuda", "--torch-deterministic"]
         assert [flag for flag in expected if flag not in text] == [], path.name
+
+
+@pytest.mark.parametrize("path", ALGORITHM_FILES, ids=lambda path: path.name)
+def test_algorithm_files_stay_short(path):
+    assert len(path.read_text().splitlines()) <= 450, f"{path.name} has grown past 450 lines"
+
+
+def test_the_code_is_formatted_and_linted_by_ruff():
+    """What CI checks: `ruff format --check` and `ruff check` (configured in pyproject.toml) pass."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = Path(sys.executable).with_name("ruff")
+    for command in (["format", "--check"], ["check"]):
+        process = subprocess.run([str(ruff), *command, "."], cwd=REPO, capture_output=True, text=True)
+        assert process.returncode == 0, f"ruff {' '.join(command)}:\n{process.stdout}{process.stderr}"
