@@ -221,7 +221,7 @@ def test_local_course_pickle_is_refused_without_trust(tmp_path):
     [
         (lambda run: (run / "qtable.npz").write_bytes(b"not a zip archive"), "cannot load the model"),
         (lambda run: (run / "qtable.npz").unlink(), "cannot load the model"),
-        (lambda run: (run / "results.json").write_text("{"), "corrupt"),
+        (lambda run: (run / "results.json").write_text("{"), "results.json is not readable JSON"),
         (lambda run: (run / "args.json").unlink(), "not a model folder of this project (no args.json)"),
     ],
 )
