@@ -93,6 +93,7 @@ def env_sps(args):
     if envpool is not None:
         cfg = Path(tempfile.mkdtemp()) / "health_gathering_supreme.cfg"
         cfg.write_text(SAMPLE_FACTORY_CFG)
+        os.chdir(cfg.parent)  # envpool's engines write _vizdoom.ini and _vizdoom/ where they start
         base = envpool.make_spec("HealthGatheringSupreme-v1").config.base_path
         wad = os.path.join(base, "vizdoom", "maps", "health_gathering_supreme.wad")
         buttons = np.vstack([np.zeros(4), np.eye(4)])  # action 0: nothing, 1-4: one button
