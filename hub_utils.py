@@ -59,12 +59,18 @@ class UserError(Exception):
 
 
 def run_script(main: Callable[[], None]) -> None:
-    """Runs a script's ``main`` and turns a ``UserError`` into one line on stderr and exit code 2."""
+    """Runs a script's ``main`` and turns a ``UserError`` into one line on stderr and exit code 2, and a
+    second Ctrl-C (quit without saving, even in the middle of a save) into one line and exit code 130."""
     try:
         main()
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: quit without saving (a checkpoint saved before, if any, is kept)", file=sys.stderr
+        )
+        sys.exit(130)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -113,6 +119,8 @@ def resolve_env_id(requested: str, quiet: bool = False) -> str:
     """
     if requested not in gym.registry:
         _register_optional_envs()
+    if "ale_py" in sys.modules:  # no ALE banner on the terminal, before an error line or otherwise
+        sys.modules["ale_py"].ALEInterface.setLoggerMode(sys.modules["ale_py"].LoggerMode.Error)
     if requested in gym.registry:
         return requested
     try:
@@ -240,7 +248,7 @@ def check_args(
     in ``args`` that is NaN or infinite, and any flag out of its range: ``counts`` (integers >= 1),
     ``positive`` (> 0), ``nonnegative`` (>= 0), ``unit`` (in [0, 1]), ``fraction`` (in (0, 1]); each a
     space-separated list of names. A flag left at ``None`` (optional, unset) passes; a list flag is
-    checked element by element."""
+    checked element by element. A ``seed`` must be >= 0 (numpy's generators refuse negative seeds)."""
     for name, value in vars(args).items():
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
@@ -248,7 +256,7 @@ def check_args(
     rules = (
         (counts, ">= 1", lambda v: v >= 1),
         (positive, "> 0", lambda v: v > 0),
-        (nonnegative, ">= 0", lambda v: v >= 0),
+        (nonnegative + (" seed" if "seed" in vars(args) else ""), ">= 0", lambda v: v >= 0),
         (unit, "in [0, 1]", lambda v: 0 <= v <= 1),
         (fraction, "in (0, 1]", lambda v: 0 < v <= 1),
     )
@@ -355,13 +363,12 @@ def apply_resume(
     if args.resume is None:
         return args
     what = f"--resume {args.resume}"
-    if not args.resume.is_dir():
-        raise UserError(f"{what}: no such folder; pass a run folder under runs/")
     if not (args.resume / "args.json").is_file():
         raise UserError(f"{what}: no args.json there; pass a run folder under runs/")
     saved = _read_json_object(args.resume / "args.json", what)
     scripts = sorted(path.name for path in args.resume.glob("*.py") if path.name != "hub_utils.py")
-    if parser is not None and parser.prog.endswith(".py") and scripts and parser.prog not in scripts:
+    script = parser.prog if parser is not None and parser.prog.endswith(".py") else "__main__.py"
+    if script != "__main__.py" and scripts and script not in scripts:  # (__main__.py: pytest, python -m)
         raise UserError(
             f"{what}: a run of {', '.join(scripts)}; resume it with that script, not {parser.prog}"
         )
@@ -618,8 +625,11 @@ def save_checkpoint(path: Path, **state: Any) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk, a read-only folder
+            kept = "the previous one, if any, is kept"
+            raise UserError(f"could not save {path} ({_one_line(error)}); {kept}") from None
         raise
 
 
@@ -661,6 +671,35 @@ def load_checkpoint(
         except Exception as error:  # size mismatch, missing or unexpected keys, another optimizer
             raise UserError(f"{what}: its {name} does not fit this run ({_one_line(error)})") from None
     return state
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
+    """``np.save`` written atomically (temporary file, fsync, rename), streamed: no copy in memory."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            np.save(file, array)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            kept = "the previous one, if any, is kept"
+            raise UserError(f"could not save {path} ({_one_line(error)}); {kept}") from None
+        raise
+
+
+def load_array(path: Path, rows: int, shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only memory map of the ``.npy`` file ``path`` (no pickles), checked to hold at least
+    ``rows`` rows of ``shape``; a missing, truncated or foreign file is one ``UserError`` line."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as error:
+        raise UserError(f"{path} is unreadable or truncated ({_one_line(error)})") from None
+    if array.shape[1:] != tuple(shape) or len(array) < rows:
+        raise UserError(f"{path} holds an array of shape {array.shape}, not {rows} rows of {tuple(shape)}")
+    return array
 
 
 class Progress:
@@ -1260,7 +1299,7 @@ def enjoy(
     try:
         policy = module.load_policy(folder, args)
     except (OSError, ValueError, KeyError, EOFError, RuntimeError, SafetensorError) as error:
-        raise UserError(f"cannot load the model in {folder}: {type(error).__name__}: {error}") from None
+        raise UserError(f"cannot load the model in {folder}: {_one_line(error)}") from None
     seeds = results["eval_seeds"]
     if eval_episodes is not None:
         seeds = eval_seeds(args.seed, eval_episodes) if eval_episodes > len(seeds) else seeds[:eval_episodes]

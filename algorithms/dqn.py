@@ -52,7 +52,7 @@ ENV_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = hub_utils.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()),
@@ -99,24 +99,17 @@ def parse_args(argv=None):
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv))
-    for flag in ("total_timesteps", "buffer_size", "batch_size", "target_network_frequency",
-                 "train_frequency", "gradient_steps", "eval_episodes"):  # fmt: skip
-        if getattr(args, flag) < 1:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
-    if min(args.hidden_sizes) < 1:
-        raise hub_utils.UserError(f"--hidden-sizes must all be >= 1, got {args.hidden_sizes}")
-    if args.learning_rate <= 0:
-        raise hub_utils.UserError(f"--learning-rate must be > 0, got {args.learning_rate}")
-    for flag in ("gamma", "start_e", "end_e", "exploration_fraction"):
-        if not 0 <= getattr(args, flag) <= 1:
-            raise hub_utils.UserError(
-                f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}"
-            )
-    if not 0 < args.tau <= 1:
-        raise hub_utils.UserError(f"--tau must be in (0, 1], got {args.tau}")
-    if args.learning_starts < 0 or args.max_grad_norm < 0:
-        raise hub_utils.UserError("--learning-starts and --max-grad-norm must be >= 0")
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
+    counts = "total_timesteps buffer_size batch_size target_network_frequency train_frequency gradient_steps"
+    unit = "gamma start_e end_e exploration_fraction"
+    hub_utils.check_args(
+        args, f"{counts} eval_episodes hidden_sizes", "learning_rate", unit=unit, fraction="tau"
+    )
+    hub_utils.check_args(args, nonnegative="learning_starts max_grad_norm")
+    widths = args.hidden_sizes
+    parameters = sum(a * b for a, b in zip(widths, widths[1:])) + widths[0] + widths[-1]  # at least
+    what = f"--hidden-sizes {' '.join(map(str, widths))}: the Q-network"
+    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, what)
     if args.batch_size > args.buffer_size:
         raise hub_utils.UserError(
             f"--batch-size {args.batch_size} is larger than --buffer-size {args.buffer_size}"
@@ -254,6 +247,8 @@ def main():
     rng = np.random.default_rng(args.seed)  # exploration and minibatch sampling
 
     obs_size, n_actions = env.observation_space.shape[0], env.action_space.n
+    buffer_bytes = args.buffer_size * (2 * 4 * obs_size + 16)  # float32 s and s', int64 a, r, terminated
+    hub_utils.check_memory(buffer_bytes, f"--buffer-size {args.buffer_size}: the replay buffer")
     q_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
     target_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
     target_network.load_state_dict(q_network.state_dict())
@@ -263,18 +258,19 @@ def main():
         probe = np.random.default_rng(0).normal(0.0, 3.0, (256, obs_size)).astype(np.float32)
         mirror = hub_utils.numpy_mirror(q_network, probe, off_switch="--no-fast-acting")
     act = greedy_policy(q_network, mirror)
-    run = hub_utils.start_run(args, __file__)
     replay_buffer = ReplayBuffer(args.buffer_size, obs_size)
+    if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
+        keys = ("global_step", "episodes", "gradient_steps", "rng", "env_rng", "replay_buffer")
+        networks = dict(q_network=q_network, target_network=target_network, optimizer=optimizer)
+        path = args.resume / "checkpoint.pt"
+        checkpoint = hub_utils.load_checkpoint(path, keys, into=networks, map_location=device)
+    run = hub_utils.start_run(args, __file__)
     decay_steps = args.exploration_fraction * args.total_timesteps
 
     global_step, episodes, gradient_steps = 0, 0, 0
     checkpoint_path = run.dir / "checkpoint.pt"
     obs, _ = env.reset(seed=args.seed)
     if run.resumed:  # continue exactly where the interrupted run stopped (at an episode's start)
-        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location=device)
-        q_network.load_state_dict(checkpoint["q_network"])
-        target_network.load_state_dict(checkpoint["target_network"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
         replay_buffer.load_state_dict(checkpoint["replay_buffer"])
         global_step, episodes, gradient_steps = (
             checkpoint["global_step"],

@@ -54,7 +54,7 @@ def parse_args(argv=None):
     BOOL = argparse.BooleanOptionalAction
     defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
     raw_text = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
+    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
     memory = f"1,000,000 steps x 84x84 = {replay_memory_gb(1_000_000):.2f} GB, allocated as it fills"
     parser.add_argument("--env-id", default="SpaceInvadersNoFrameskip-v4", help="e.g. ALE/Breakout-v5")
     parser.add_argument("--seed", type=int, default=1, help="seed of the env, the network and exploration")
@@ -80,15 +80,12 @@ def parse_args(argv=None):
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv))
-    counts = ("total_timesteps", "buffer_size", "batch_size", "target_network_frequency", "train_frequency")
-    checks = [(flag, ">= 1", lambda v: v >= 1) for flag in (*counts, "gradient_steps", "eval_episodes")]
-    checks += [("learning_rate", "> 0", lambda v: v > 0), ("tau", "in (0, 1]", lambda v: 0 < v <= 1)]
-    fractions = ("gamma", "start_e", "end_e", "exploration_fraction")
-    checks += [(flag, "in [0, 1]", lambda v: 0 <= v <= 1) for flag in fractions]
-    for flag, accepted, ok in checks:
-        if not ok(value := getattr(args, flag)):
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
+    counts = "total_timesteps buffer_size batch_size target_network_frequency train_frequency gradient_steps"
+    unit = "gamma start_e end_e exploration_fraction"
+    hub_utils.check_args(args, f"{counts} eval_episodes", "learning_rate", unit=unit, fraction="tau")
+    memory = args.buffer_size * REPLAY_BYTES_PER_STEP
+    hub_utils.check_memory(memory, f"--buffer-size {args.buffer_size}: the replay memory (as it fills)")
     if args.buffer_size < args.batch_size + FRAME_STACK:
         need = f"at least --batch-size + {FRAME_STACK} = {args.batch_size + FRAME_STACK} steps"
         raise hub_utils.UserError(f"--buffer-size {args.buffer_size} is too small: it must hold {need}")
@@ -148,9 +145,7 @@ class QNetwork(nn.Module):
 
 def linear_epsilon(step, start_e, end_e, decay_steps):
     """epsilon falls linearly from start_e at step 0 to end_e at decay_steps, then stays there."""
-    if decay_steps <= 0:
-        return end_e
-    return start_e + (end_e - start_e) * min(step / decay_steps, 1.0)
+    return end_e if decay_steps <= 0 else start_e + (end_e - start_e) * min(step / decay_steps, 1.0)
 
 
 def td_target(rewards, next_obs, terminations, gamma, target_network, q_network=None):
@@ -187,7 +182,6 @@ def main():
     args = parse_args()
     with make_env(args) as probe_env:  # checks the id before anything is written
         n_actions = probe_env.action_space.n
-    run = hub_utils.start_run(args, __file__)
     torch.manual_seed(args.seed)  # the network's initialization
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
@@ -195,7 +189,6 @@ def main():
         torch.set_num_threads(1)  # the machine's other cores are for other work (benchmarks/README.md)
     rng = np.random.default_rng(args.seed)  # exploration and minibatch sampling
 
-    env = make_atari_env(run.env_id, training=True)
     q_network = QNetwork(n_actions).to(device)
     target_network = QNetwork(n_actions).to(device)
     target_network.load_state_dict(q_network.state_dict())
@@ -205,13 +198,15 @@ def main():
     decay_steps = args.exploration_fraction * args.total_timesteps
 
     global_step, games, gradient_steps = 0, 0, 0
-    checkpoint_path, frames_path = run.dir / "checkpoint.pt", run.dir / "checkpoint_frames.npy"
+    if args.resume is not None:  # read (frames included) before anything is written
+        keys = "replay_buffer global_step games gradient_steps rng frames".split()
+        networks = dict(q_network=q_network, target_network=target_network, optimizer=optimizer)
+        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, networks, device)
+        replay_buffer.load(checkpoint["replay_buffer"], args.resume / checkpoint["frames"])
+    run = hub_utils.start_run(args, __file__)
+    env = make_atari_env(run.env_id, training=True)
+    checkpoint_path = run.dir / "checkpoint.pt"
     if run.resumed:  # the same networks, optimizer, replay memory and random streams; a new game
-        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location=device)
-        q_network.load_state_dict(checkpoint["q_network"])
-        target_network.load_state_dict(checkpoint["target_network"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        replay_buffer.load(checkpoint["replay_buffer"], frames_path)
         global_step, games = checkpoint["global_step"], checkpoint["games"]
         gradient_steps = checkpoint["gradient_steps"]
         rng.bit_generator.state = checkpoint["rng"]
@@ -225,11 +220,16 @@ def main():
     while global_step < args.total_timesteps:
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between steps, with the replay memory
             print(f"saving the replay memory ({replay_memory_gb(replay_buffer.size):.2f} GB)", flush=True)
-            replay_buffer.save_frames(frames_path)
+            frames = f"checkpoint_frames.{time.time_ns()}.npy"  # named by checkpoint.pt, saved last
+            replay_buffer.save_frames(run.dir / frames)
             checkpoint = dict(q_network=q_network.state_dict(), target_network=target_network.state_dict())
             checkpoint.update(optimizer=optimizer.state_dict(), replay_buffer=replay_buffer.state_dict())
             checkpoint.update(global_step=global_step, games=games, gradient_steps=gradient_steps)
-            hub_utils.save_checkpoint(checkpoint_path, **checkpoint, rng=rng.bit_generator.state)
+            hub_utils.save_checkpoint(
+                checkpoint_path, **checkpoint, rng=rng.bit_generator.state, frames=frames
+            )
+            for stale in set(run.dir.glob("checkpoint_frames*.npy")) - {run.dir / frames}:
+                stale.unlink()
             progress.close()
             run.exit_interrupted()
 
@@ -285,8 +285,8 @@ def main():
     # Save the weights (safetensors: loading never runs code); evaluate the greedy policy on whole games.
     q_network = q_network.cpu().eval()
     save_file(q_network.state_dict(), run.dir / "model.safetensors")
-    checkpoint_path.unlink(missing_ok=True)
-    frames_path.unlink(missing_ok=True)
+    for path in run.dir.glob("checkpoint*"):  # checkpoint.pt and its frames
+        path.unlink()
     act = greedy_policy(q_network, "cpu")
     seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
     evaluation = hub_utils.evaluate(act, make_env(args), seeds)
@@ -416,19 +416,19 @@ class ReplayBuffer:
         return obs, actions, self.rewards[slots], terminated, next_obs
 
     def state_dict(self):
-        """The used part of the small arrays and the positions; frames go to a .npy file (save_frames)."""
+        """The used part of the small arrays and the positions; the frames go to a .npy file of their own."""
         arrays = {name: torch.from_numpy(getattr(self, name)[: self.size]) for name in self.ARRAYS}
         return dict(arrays, head=self.head, size=self.size, newest=self.newest)
 
     def save_frames(self, path):
-        np.save(path, self.frames[: self.size])
+        hub_utils.save_array(path, self.frames[: self.size])
 
     def load(self, state, frames_path, chunk=50_000):
         """Restores state_dict() and the frames, in chunks from a memory map (never all in memory twice)."""
         self.head, self.size, self.newest = int(state["head"]), int(state["size"]), int(state["newest"])
         for name in self.ARRAYS:
             getattr(self, name)[: self.size] = state[name].numpy()
-        frames = np.load(frames_path, mmap_mode="r")
+        frames = hub_utils.load_array(frames_path, self.size, FRAME_SHAPE)
         for start in range(0, self.size, chunk):
             end = min(start + chunk, self.size)
             self.frames[start:end] = frames[start:end]

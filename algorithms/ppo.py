@@ -44,7 +44,7 @@ ENV_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = hub_utils.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()),
@@ -79,22 +79,17 @@ def parse_args(argv=None):
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv))
-    for flag in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs",
-                 "eval_episodes", "hidden_size"):  # fmt: skip
-        if getattr(args, flag) < 1:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
-    batch_size = args.num_envs * args.num_steps
-    if batch_size % args.num_minibatches:
-        raise hub_utils.UserError(
-            f"--num-minibatches {args.num_minibatches} does not divide the batch of "
-            f"--num-envs x --num-steps = {batch_size} transitions"
-        )
-    if args.total_timesteps < batch_size:
-        raise hub_utils.UserError(
-            f"--total-timesteps {args.total_timesteps} is less than one rollout "
-            f"(--num-envs x --num-steps = {batch_size})"
-        )
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
+    counts = "total_timesteps num_envs num_steps num_minibatches update_epochs eval_episodes hidden_size"
+    positive, nonnegative = "learning_rate clip_coef max_grad_norm target_kl", "ent_coef vf_coef"
+    hub_utils.check_args(args, counts, positive, nonnegative, unit="gamma gae_lambda")
+    parameters = 2 * args.hidden_size * (args.hidden_size + 2)  # at least: actor and critic, 2 layers each
+    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, f"--hidden-size {args.hidden_size}")
+    rollout = f"one rollout (--num-envs x --num-steps = {args.num_envs * args.num_steps} transitions)"
+    if args.num_envs * args.num_steps % args.num_minibatches:
+        raise hub_utils.UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
+    if args.total_timesteps < args.num_envs * args.num_steps:
+        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
     return args
 
 

@@ -35,7 +35,7 @@ FRAME_STACK, FRAME_SKIP, FRAME_SIZE, NOOP_MAX = 4, 4, 84, 30  # frames per obser
 def parse_args(argv=None):
     BOOL = argparse.BooleanOptionalAction
     raw_text = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_text)
+    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text)
     parser.add_argument("--env-id", default="BreakoutNoFrameskip-v4", help="GameNoFrameskip-v4, ALE/Game-v5")
     parser.add_argument("--seed", type=int, default=1, help="seed of torch and of the environments")
     parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
@@ -58,16 +58,13 @@ def parse_args(argv=None):
     parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
     parser.add_argument("--target-kl", type=float, default=None, help="stop the epochs early above this KL")
     hub_utils.add_run_args(parser, exp_name="ppo_atari")
-    args = hub_utils.apply_resume(parser.parse_args(argv))
-    counts = ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs", "eval_episodes")
-    checks = [(flag, ">= 1", lambda v: v >= 1) for flag in counts]
-    checks += [("env_threads", ">= 0 (0: ale-py's choice)", lambda v: v >= 0)]
-    checks += [(flag, "> 0", lambda v: v > 0) for flag in ("learning_rate", "clip_coef")]
-    checks += [(flag, "in [0, 1]", lambda v: 0 <= v <= 1) for flag in ("gamma", "gae_lambda")]
-    for flag, accepted, ok in checks:
-        if not ok(value := getattr(args, flag)):
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
+    counts = "total_timesteps num_envs num_steps num_minibatches update_epochs eval_episodes"
+    positive, nonnegative = "learning_rate clip_coef max_grad_norm target_kl", "env_threads ent_coef vf_coef"
+    hub_utils.check_args(args, counts, positive, nonnegative, unit="gamma gae_lambda")
     batch_size = args.num_envs * args.num_steps
+    rollout_flags = f"--num-envs {args.num_envs} x --num-steps {args.num_steps}"
+    hub_utils.check_memory(batch_size * FRAME_STACK * FRAME_SIZE**2, f"{rollout_flags}: the rollout's frames")
     rollout = f"one rollout (--num-envs x --num-steps = {batch_size} steps)"
     if batch_size % args.num_minibatches:
         raise hub_utils.UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
@@ -188,7 +185,6 @@ def main():
     args = parse_args()
     with make_env(args) as probe_env:  # checks the id before anything is written
         n_actions = probe_env.action_space.n
-    run = hub_utils.start_run(args, __file__)
     batch_size = args.num_envs * args.num_steps
     num_iterations = args.total_timesteps // batch_size
 
@@ -198,9 +194,13 @@ def main():
     if device.type == "cpu":
         torch.set_num_threads(1)  # the machine's other cores are for the game threads and other work
 
-    envs = make_vector_env(run.env_id, args.num_envs, training=True, env_threads=args.env_threads)
     agent = Agent(n_actions).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
+    if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
+        keys, into = "iteration global_step games torch_rng".split(), dict(agent=agent, optimizer=optimizer)
+        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, into, device)
+    run = hub_utils.start_run(args, __file__)
+    envs = make_vector_env(run.env_id, args.num_envs, training=True, env_threads=args.env_threads)
 
     # Rollout storage: uint8 frames on the device; rewards and episode ends on the host, copied once
     shape = (args.num_steps, args.num_envs)
@@ -214,9 +214,6 @@ def main():
     start_iteration, global_step, games = 1, 0, 0
     checkpoint_path = run.dir / "checkpoint.pt"
     if run.resumed:  # the games restart; everything else continues where it stopped
-        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location=device)
-        agent.load_state_dict(checkpoint["agent"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
         start_iteration, global_step, games = (checkpoint[k] for k in ("iteration", "global_step", "games"))
         torch.set_rng_state(checkpoint["torch_rng"])
     # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped

@@ -12,6 +12,7 @@ The greedy policy argmax_a Q(s, a) is what gets evaluated and published.
 """
 
 import argparse
+import io
 import json
 import time
 from pathlib import Path
@@ -46,7 +47,7 @@ def parse_args(argv=None):
     defaults = "; ".join(f"{name}: {values}" for name, values in ENV_DEFAULTS.items())
     epilog = f"Per-environment defaults (the course's): {defaults}"
     raw_text = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=epilog)
+    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=epilog)
     parser.add_argument("--env-id", default="Taxi-v3", help="Discrete observations and actions")
     parser.add_argument("--seed", type=int, default=1, help="seed of the environment and of exploration")
     parser.add_argument("--total-episodes", type=int, default=10_000, help="training episodes")
@@ -57,16 +58,16 @@ def parse_args(argv=None):
     parser.add_argument("--max-epsilon", type=float, default=1.0, help="exploration rate at the start")
     parser.add_argument("--min-epsilon", type=float, default=0.05, help="exploration rate it decays to")
     parser.add_argument("--decay-rate", type=float, default=0.0005, help="epsilon's decay per episode")
-    parser.add_argument("--map-name", default=None, help="FrozenLake map: 4x4 or 8x8")
+    parser.add_argument("--map-name", default=None, choices=("4x4", "8x8"), help="FrozenLake map")
     parser.add_argument("--is-slippery", action=BOOL, default=None, help="FrozenLake: slippery ice")
     hub_utils.add_run_args(parser, exp_name="q_learning")
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv))
-    for flag in ("total_episodes", "max_steps", "eval_episodes"):
-        if getattr(args, flag) < 1:
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
+    counts = "total_episodes total_timesteps max_steps eval_episodes"
+    unit = "gamma max_epsilon min_epsilon"
+    hub_utils.check_args(args, counts, nonnegative="decay_rate", unit=unit, fraction="learning_rate")
     if not 0 <= args.min_epsilon <= args.max_epsilon <= 1:
         got = f"got {args.min_epsilon} and {args.max_epsilon}"
         raise hub_utils.UserError(f"need 0 <= --min-epsilon <= --max-epsilon <= 1, {got}")
@@ -139,20 +140,30 @@ def import_course_model(model, output):
     return output
 
 
+def save_npz(path, **arrays):
+    """np.savez, written atomically: an interrupted save leaves the previous file (or none)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    hub_utils.atomic_write_bytes(path, buffer.getvalue())
+
+
 def main():
     args = parse_args()
     env = make_env(args)  # checks the spaces before anything is written
-    run = hub_utils.start_run(args, __file__)
 
     # Initialize Q(s, a) = 0 for every state and action (course: Step 0), or reload a checkpoint.
     qtable = np.zeros((env.observation_space.n, env.action_space.n))
     rng = np.random.default_rng(args.seed)  # drives exploration
     start_episode, global_step = 0, 0
+    if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
+        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.npz", keys=("qtable", "state"))
+        if checkpoint["qtable"].shape != qtable.shape:
+            raise hub_utils.UserError(f"{args.resume}/checkpoint.npz: its Q-table does not fit {args.env_id}")
+    run = hub_utils.start_run(args, __file__)
     checkpoint_path = run.dir / "checkpoint.npz"
     if run.resumed:
-        with np.load(checkpoint_path, allow_pickle=False) as checkpoint:
-            qtable = checkpoint["qtable"]
-            saved = json.loads(str(checkpoint["state"]))
+        qtable = checkpoint["qtable"]
+        saved = json.loads(str(checkpoint["state"]))
         start_episode, global_step = saved["episode"], saved["global_step"]
         rng.bit_generator.state = saved["rng"]
         env.reset(seed=args.seed)
@@ -165,7 +176,7 @@ def main():
         if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint at the episode boundary, exactly resumable
             saved = dict(episode=episode, global_step=global_step, rng=rng.bit_generator.state)
             saved.update(env_rng=env.unwrapped.np_random.bit_generator.state)
-            np.savez(checkpoint_path, qtable=qtable, state=json.dumps(saved))
+            save_npz(checkpoint_path, qtable=qtable, state=json.dumps(saved))
             progress.close()
             run.exit_interrupted()
         if args.total_timesteps is not None and global_step >= args.total_timesteps:
@@ -212,7 +223,7 @@ def main():
     training_seconds = time.time() - start_time
 
     # Save the table (npz: loading it never runs code), then evaluate the greedy policy.
-    np.savez(run.dir / "qtable.npz", qtable=qtable)
+    save_npz(run.dir / "qtable.npz", qtable=qtable)
     checkpoint_path.unlink(missing_ok=True)
     policy = greedy_policy(qtable)
     seeds = evaluation_seeds(args)

@@ -44,7 +44,7 @@ def parse_args(argv=None):
     BOOL = argparse.BooleanOptionalAction
     defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
     raw_text = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
+    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
     parser.add_argument("--env-id", default="CartPole-v1", help="Discrete actions, 1-D Box observations")
     parser.add_argument("--seed", type=int, default=1, help="seed of the env, the network and the sampling")
     parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
@@ -60,13 +60,12 @@ def parse_args(argv=None):
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
     parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv))
-    counts = ("total_timesteps", "hidden_size", "hidden_layers", "episodes_per_update", "eval_episodes")
-    checks = [(flag, ">= 1", lambda v: v >= 1) for flag in counts]
-    checks += [("gamma", "in [0, 1]", lambda v: 0 <= v <= 1), ("learning_rate", "> 0", lambda v: v > 0)]
-    for flag, accepted, ok in checks:
-        if not ok(value := getattr(args, flag)):
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
+    counts = "total_timesteps hidden_size hidden_layers episodes_per_update eval_episodes"
+    hub_utils.check_args(args, counts, positive="learning_rate", unit="gamma")
+    parameters = args.hidden_size * (args.hidden_size * (args.hidden_layers - 1) + 2)  # at least
+    what = f"--hidden-size {args.hidden_size} x --hidden-layers {args.hidden_layers}: the policy"
+    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, what)
     return args
 
 
@@ -172,7 +171,6 @@ def policy_loss(log_probabilities, actions, returns):
 def main():
     args = parse_args()
     env = make_env(args)  # checks the spaces before anything is written
-    run = hub_utils.start_run(args, __file__)
     torch.set_num_threads(1)  # a small network: one thread is fastest, and leaves the other cores free
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
@@ -183,11 +181,14 @@ def main():
     ).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=args.learning_rate)
     global_step, episodes, updates = 0, 0, 0
+    if args.resume is not None:  # continue exactly where the interrupted run stopped (read before writing)
+        keys = ("global_step", "episodes", "updates", "torch_rng", "env_rng")
+        checkpoint = hub_utils.load_checkpoint(
+            args.resume / "checkpoint.pt", keys, into=dict(policy=policy, optimizer=optimizer)
+        )
+    run = hub_utils.start_run(args, __file__)
     checkpoint_path = run.dir / "checkpoint.pt"
-    if run.resumed:  # continue exactly where the interrupted run stopped
-        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location="cpu")
-        policy.load_state_dict(checkpoint["policy"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+    if run.resumed:
         global_step, episodes, updates = (checkpoint[k] for k in ("global_step", "episodes", "updates"))
         torch.set_rng_state(checkpoint["torch_rng"])
         if device.type == "cuda":
