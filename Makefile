@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 
 .PHONY: install demo test clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-robotics.txt requirements-benchmarks.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-robotics.txt requirements-benchmarks.txt requirements-vizdoom.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 ifneq ($(TORCH_INDEX),)
