@@ -673,6 +673,13 @@ def load_checkpoint(
     return state
 
 
+def save_weights(tensors: dict[str, Any], path: Path) -> None:
+    """safetensors' ``save_file``, written atomically (an interrupted save leaves the old file or none)."""
+    from safetensors.torch import save
+
+    atomic_write_bytes(path, save(tensors))
+
+
 def save_array(path: Path, array: np.ndarray) -> None:
     """``np.save`` written atomically (temporary file, fsync, rename), streamed: no copy in memory."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

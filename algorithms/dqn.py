@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 import hub_utils
 
@@ -360,7 +360,7 @@ def main():
 
     # Save the weights (safetensors: loading them never runs code), then evaluate the greedy policy.
     q_network = q_network.cpu().eval()
-    save_file(q_network.state_dict(), run.dir / "model.safetensors")
+    hub_utils.save_weights(q_network.state_dict(), run.dir / "model.safetensors")
     checkpoint_path.unlink(missing_ok=True)
     act = greedy_policy(q_network)
     seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)

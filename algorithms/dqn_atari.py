@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 import hub_utils
 
@@ -284,7 +284,7 @@ def main():
 
     # Save the weights (safetensors: loading never runs code); evaluate the greedy policy on whole games.
     q_network = q_network.cpu().eval()
-    save_file(q_network.state_dict(), run.dir / "model.safetensors")
+    hub_utils.save_weights(q_network.state_dict(), run.dir / "model.safetensors")
     for path in run.dir.glob("checkpoint*"):  # checkpoint.pt and its frames
         path.unlink()
     act = greedy_policy(q_network, "cpu")

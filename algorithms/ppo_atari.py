@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 from ale_py import Action, roms
 from ale_py.vector_env import AtariVectorEnv
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 import hub_utils
 
@@ -326,7 +326,7 @@ def main():
 
     # Save the weights (safetensors: loading never runs code); evaluate the deterministic policy.
     agent = agent.cpu().eval()
-    save_file(agent.state_dict(), run.dir / "model.safetensors")
+    hub_utils.save_weights(agent.state_dict(), run.dir / "model.safetensors")
     checkpoint_path.unlink(missing_ok=True)
     policy = deterministic_policy(agent)
     seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)

@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 import hub_utils
 
@@ -253,7 +253,7 @@ def main():
     training_seconds = time.time() - start_time
 
     # Save the weights (safetensors: loading them never runs code), then evaluate the greedy policy.
-    save_file(
+    hub_utils.save_weights(
         {name: tensor.detach().cpu().contiguous() for name, tensor in policy.state_dict().items()},
         run.dir / "model.safetensors",
     )

@@ -323,7 +323,7 @@ def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path)
     checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
     stopped_at, stored = checkpoint["global_step"], checkpoint["replay_buffer"]["size"]
     assert 0 < stopped_at < 1500 and stored >= stopped_at + 1  # every step, plus the first observations
-    assert np.load(run_dir / "checkpoint_frames.npy", mmap_mode="r").shape == (stored, 84, 84)
+    assert np.load(run_dir / checkpoint["frames"], mmap_mode="r").shape == (stored, 84, 84)
     assert not (run_dir / "model.safetensors").exists()
     assert (
         f"resume with: python algorithms/dqn_atari.py --resume {run_dir.relative_to(tmp_path)}"
