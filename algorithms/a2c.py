@@ -290,7 +290,6 @@ LOG_EVERY = 100  # updates between loss logs (A2C updates every few steps; SB3 l
 def main():
     args = parse_args()
     probe_env = make_env(args)  # checks the spaces before anything is written
-    run = hub_utils.start_run(args, __file__)
     batch_size = args.num_envs * args.num_steps
     num_iterations = args.total_timesteps // batch_size
 
@@ -300,12 +299,17 @@ def main():
     if device.type == "cpu":
         torch.set_num_threads(1)  # tiny matrices: extra threads only wait on each other (and on the envs)
 
-    envs = make_vector_env(run.env_id, args.num_envs)
     observation_space, action_space = probe_env.observation_space, probe_env.action_space
     continuous = isinstance(action_space, gym.spaces.Box)
     agent = build_agent(args, probe_env).to(device)
     optimizer = build_optimizer(args, agent)
     return_rms = RunningMeanStd()  # for reward scaling: std of the discounted return
+    if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
+        keys = ("iteration", "global_step", "torch_rng", "discounted_return", "running_episodes")
+        into = dict(agent=agent, optimizer=optimizer, return_rms=return_rms)
+        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
+    run = hub_utils.start_run(args, __file__)
+    envs = make_vector_env(run.env_id, args.num_envs)
     discounted_return = np.zeros(args.num_envs)
 
     # Rollout storage, (steps, envs) per quantity. values has one extra row: V after the last step.
@@ -319,12 +323,8 @@ def main():
     checkpoint_path = run.dir / "checkpoint.pt"
     next_obs, _ = envs.reset(seed=args.seed)  # env i starts from seed + i (CleanRL's convention)
     if run.resumed:  # continue exactly where the interrupted run stopped, its episodes replayed
-        checkpoint = torch.load(checkpoint_path, weights_only=True)
-        agent.load_state_dict(checkpoint["agent"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        return_rms.load_state_dict(checkpoint["return_rms"])
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
-        torch.set_rng_state(checkpoint["torch_rng"])
+        torch.set_rng_state(checkpoint["torch_rng"].cpu())
         discounted_return = checkpoint["discounted_return"].numpy()
         next_obs = hub_utils.replay_running_episodes(envs, checkpoint["running_episodes"])
 

@@ -154,3 +154,15 @@ def test_a_runs_folder_that_cannot_be_written(tmp_path):
     process = run_cli(["algorithms/q_learning.py", "--total-episodes", "5"], tmp_path)
     assert_one_line_error(process, "cannot write the run folder runs/")
     assert (tmp_path / "runs").read_text() == "a file where the runs folder should be"
+
+
+@pytest.mark.parametrize("script", ["ppo.py", "a2c.py"])
+def test_garbage_or_foreign_checkpoint_of_the_vector_env_scripts(tmp_path, script):
+    flags = ["--env-id", "CartPole-v1"]
+    run_dir = fake_run(tmp_path / "garbage", script, flags)
+    resume_fails(
+        tmp_path / "garbage", script, run_dir, "checkpoint runs/fake/checkpoint.pt", "not a checkpoint"
+    )
+    run_dir = fake_run(tmp_path / "foreign", script, flags)
+    reinforce_checkpoint(run_dir / "checkpoint.pt")  # a valid checkpoint, of another script
+    resume_fails(tmp_path / "foreign", script, run_dir, "checkpoint runs/fake/checkpoint.pt", "lacks")
