@@ -10,8 +10,7 @@ Observations are Sample Factory's 128x72 RGB screens; a frame stack (--frame-sta
 stands in for its GRU: CleanRL's minibatches of single steps and a CNN a CPU can train, for a mostly
 reactive task. Rewards are divided by the running std of the discounted return. The games are
 vizdoom engine processes stepped from a thread pool (vizdoom releases the GIL while they run).
---resume is deterministic, not exact: the games restart. Speed and every difference from Sample
-Factory: benchmarks/README.md.
+--resume is deterministic, not exact: the games restart. Speed, differences: benchmarks/README.md.
 
     python algorithms/ppo_vizdoom.py --total-timesteps 1000000
 """
@@ -78,15 +77,16 @@ RANGES = {  # flag: (low, high, what is accepted); NaN and inf fail every one
 
 
 def parse_args(argv=None):
-    raw = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw, allow_abbrev=False)
+    parser = hub_utils.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     for flag, default, text in FLAGS:
         if isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
         else:
             parser.add_argument(flag, type=type(default), default=default, help=text)
     hub_utils.add_run_args(parser, exp_name="ppo_vizdoom")
-    args = hub_utils.apply_resume(parser.parse_args(argv))
+    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
     for flag, (low, high, accepted) in RANGES.items():
         if not (low <= (value := getattr(args, flag)) <= high and math.isfinite(value)):
             raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
