@@ -229,3 +229,7 @@ def main():
         f"\nShare of {options.algo}.py's training loop (sampled CPU time), by the loop's numbered steps: "
         + ", ".join(f"{part} {share:.0%}" for part, share in split.items())
     )
+
+
+if __name__ == "__main__":
+    main()
