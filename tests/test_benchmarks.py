@@ -347,3 +347,18 @@ def test_tuner_rejects_malformed_search_parameters(tmp_path, spec, message):
         timeout=60,
     )
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_speed_split_follows_the_scripts_own_numbered_steps(tmp_path, monkeypatch):
+    """speed.py profiles a script by sampling, attributing time to the numbered steps its comments
+    name (no function of the script replaced): the shares cover the loop and include the env."""
+    import speed
+
+    steps, loop_start, loop_end = speed.story_steps(REPO / "algorithms" / "dqn.py")
+    assert [label.split(".")[0] for _, label in steps] == ["1", "2", "3", "4"]
+    assert loop_start < steps[0][0] < steps[-1][0] < loop_end
+    monkeypatch.chdir(tmp_path)
+    split = speed.time_split("dqn", "CartPole-v1", ["--learning-starts", "500"], min_steps=3000)
+    assert sum(split.values()) == pytest.approx(1.0)
+    assert any(part.endswith("/ environment") for part in split)
+    assert any(part.startswith("3. learn") for part in split)
