@@ -224,7 +224,7 @@ def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
         "|---" + rule,
     ]
     path = results_dir / "README.md"
-    kept = {}  # rows of algorithms with no records here (records are not committed): kept as they were
+    kept = {}  # rows of (algorithm, env) pairs with no records here (not committed): kept as they were
     for line in path.read_text().splitlines() if path.is_file() else []:
         if match := re.match(r"\| \[(\w+)\]\(\1\.md\) ", line):
             kept.setdefault(match.group(1), []).append(line)
@@ -233,12 +233,10 @@ def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
     )
     for algo in sorted(set(with_records) | set(kept)):
         records = load_records(algo, runs_dir)
-        if records:
-            lines += [
-                f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]
-            ]
-        else:
-            lines += kept.get(algo, [])
+        measured = {record["env_id"] for record in records}
+        rows = [f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]]
+        older = [line for line in kept.get(algo, []) if line.split(" | ")[1] not in measured]
+        lines += sorted(rows + older, key=lambda line: line.split(" | ")[1]) if records else older
     results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
