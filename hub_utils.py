@@ -613,21 +613,26 @@ def check_mirror(
 
 
 def save_checkpoint(path: Path, **state: Any) -> None:
-    """Saves a training state with ``torch.save`` atomically: written to a temporary file in the
-    same folder, flushed to disk, then renamed over ``path``. An interrupted or failed save leaves
-    the previous checkpoint (or none), never half of one."""
+    """Saves a training state with ``torch.save`` atomically (``_save_atomically``)."""
     import torch  # imported here: q_learning needs no torch
 
+    _save_atomically(path, lambda file: torch.save(state, file))
+
+
+def _save_atomically(path: Path, write: Callable[[Any], None]) -> None:
+    """Streams ``write(file)`` into a temporary file in the same folder, flushes it to disk, then
+    renames it over ``path``: an interrupted or failed save leaves the previous file (or none), never
+    half of one. A failed save (a full disk, a read-only folder) is one ``UserError`` line."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "wb") as file:
-            torch.save(state, file)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException as error:
         temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):  # a full disk, a read-only folder
+        if isinstance(error, OSError):
             kept = "the previous one, if any, is kept"
             raise UserError(f"could not save {path} ({_one_line(error)}); {kept}") from None
         raise
@@ -681,20 +686,8 @@ def save_weights(tensors: dict[str, Any], path: Path) -> None:
 
 
 def save_array(path: Path, array: np.ndarray) -> None:
-    """``np.save`` written atomically (temporary file, fsync, rename), streamed: no copy in memory."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            np.save(file, array)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException as error:
-        temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            kept = "the previous one, if any, is kept"
-            raise UserError(f"could not save {path} ({_one_line(error)}); {kept}") from None
-        raise
+    """``np.save`` written atomically (``_save_atomically``), streamed: no copy in memory."""
+    _save_atomically(path, lambda file: np.save(file, array))
 
 
 def load_array(path: Path, rows: int, shape: tuple[int, ...]) -> np.ndarray:
