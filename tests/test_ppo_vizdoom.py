@@ -327,7 +327,9 @@ def test_help_lists_every_flag_and_says_resuming_is_not_exact(capsys):
     )
     with pytest.raises(SystemExit) as abbreviated:  # no argparse abbreviations: --num-env is not --num-envs
         ppo_vizdoom.parse_args(["--num-env", "4"])
-    assert abbreviated.value.code == 2 and "unrecognized arguments: --num-env" in capsys.readouterr().err
+    error = capsys.readouterr().err  # one line naming the typo and the flag it is close to
+    assert abbreviated.value.code == 2 and "unknown flag '--num-env' (did you mean --num-envs?)" in error
+    assert len(error.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         ppo_vizdoom.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
