@@ -124,22 +124,6 @@ def load_policy(run_dir, args):
         return greedy_policy(saved["qtable"])
 
 
-def import_course_model(model, output):
-    """Turns the course's `q-learning.pkl` dict into a folder `hub_utils.py enjoy` can load."""
-    qtable = np.asarray(model["qtable"], dtype=np.float64)
-    args = parse_args(["--env-id", model["env_id"], "--max-steps", str(model.get("max_steps", 99))])
-    if is_frozen_lake(args.env_id):
-        args.map_name = {16: "4x4", 64: "8x8"}.get(qtable.shape[0], args.map_name)
-    seeds = list(model.get("eval_seed") or evaluation_seeds(args))
-    hyperparameters = {k: v for k, v in vars(args).items() if k not in hub_utils.RUN_ONLY_FLAGS}
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "args.json").write_text(json.dumps(hyperparameters, default=str))
-    results = dict(algo="q-learning", algo_title="Q-Learning", script="q_learning.py", env_id=args.env_id)
-    (output / "results.json").write_text(json.dumps(dict(results, eval_seeds=seeds, video_fps=1)))
-    np.savez(output / "qtable.npz", qtable=qtable)
-    return output
-
-
 def save_npz(path, **arrays):
     """np.savez, written atomically: an interrupted save leaves the previous file (or none)."""
     buffer = io.BytesIO()
