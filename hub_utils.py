@@ -471,20 +471,29 @@ class EpisodeRecorder(gym.Wrapper):
         return self.env.step(action)
 
 
-def running_episodes(envs: Any) -> list[dict[str, Any]]:
-    """For a checkpoint: each sub-environment's running episode (a vector env of EpisodeRecorders)."""
+def running_episodes(envs: Any) -> Any:
+    """For a checkpoint: each sub-environment's running episode (a vector env of EpisodeRecorders), or
+    for an EnvpoolVectorEnv its seed and every action since its reset."""
     import torch
 
+    if isinstance(envs.unwrapped, EnvpoolVectorEnv):
+        actions = envs.unwrapped.actions
+        return dict(seed=envs.unwrapped.seed, actions=torch.from_numpy(np.array(actions)))
     return [
         dict(env.episode_start, actions=torch.from_numpy(np.array(env.episode_actions)))
         for env in envs.unwrapped.envs
     ]
 
 
-def replay_running_episodes(envs: Any, episodes: list[dict[str, Any]]) -> np.ndarray:
+def replay_running_episodes(envs: Any, episodes: Any) -> np.ndarray:
     """Rebuilds the saved episodes in a freshly reset vector env (the same reset, then the same
-    actions, one sub-environment at a time) and its episode statistics; returns the observations
-    that the interrupted run would have seen next."""
+    actions, one sub-environment at a time; an EnvpoolVectorEnv replays its whole history) and its
+    episode statistics; returns the observations that the interrupted run would have seen next."""
+    if isinstance(envs.unwrapped, EnvpoolVectorEnv):
+        observation, _ = envs.reset(seed=episodes["seed"])
+        for actions in episodes["actions"].numpy():
+            observation, *_ = envs.step(actions)
+        return observation
     observations = []
     for index, (env, episode) in enumerate(zip(envs.unwrapped.envs, episodes, strict=True)):
         if episode["seed"] is None:
@@ -497,6 +506,62 @@ def replay_running_episodes(envs: Any, episodes: list[dict[str, Any]]) -> np.nda
         envs.episode_returns[index], envs.episode_lengths[index] = episode_return, len(episode["actions"])
         observations.append(observation)
     return np.stack(observations)
+
+
+# gymnasium ids whose envpool twin was shown to be the same environment (benchmarks/envpool_check.py:
+# episode statistics of random and trained policies on both agree); ppo.py trains on it where installed.
+ENVPOOL_TWINS = ("LunarLander-v3",)
+
+
+def envpool_available(env_id: str) -> bool:
+    """Whether ``env_id`` (a resolved gymnasium id) can be stepped by envpool here."""
+    return env_id in ENVPOOL_TWINS and importlib.util.find_spec("envpool") is not None
+
+
+class EnvpoolVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` copies of a gymnasium environment stepped by envpool (C++; about 2.5x gymnasium's
+    single-process vector env for LunarLander), behind gymnasium's SAME_STEP vector interface: the
+    step that ends an episode returns the next episode's first observation, and its own last one in
+    ``info["final_obs"]``. Copy i is seeded with ``seed + i`` at ``reset(seed=...)``. It remembers
+    every action since that reset, so ``running_episodes`` / ``replay_running_episodes`` can rebuild
+    the same state in a new process by replaying them (envpool's state cannot be saved)."""
+
+    def __init__(self, env_id: str, num_envs: int) -> None:
+        single = gym.make(env_id)  # gymnasium's own spaces (envpool's observation bounds differ)
+        self.env_id, self.num_envs, self.pool, self.seed = env_id, num_envs, None, 0
+        self.single_observation_space, self.single_action_space = (
+            single.observation_space,
+            single.action_space,
+        )
+        self.observation_space = gym.vector.utils.batch_space(single.observation_space, num_envs)
+        self.action_space = gym.vector.utils.batch_space(single.action_space, num_envs)
+        self.metadata = dict(single.metadata, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+        self.actions: list[np.ndarray] = []
+        single.close()
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        import envpool
+
+        self.seed = self.seed if seed is None else seed
+        self.pool = envpool.make_gymnasium(self.env_id, num_envs=self.num_envs, num_threads=1, seed=self.seed)
+        self.actions = []
+        return self.pool.reset()[0], {}
+
+    def step(self, actions: np.ndarray) -> Any:
+        self.actions.append(np.array(actions, copy=True))
+        obs, reward, terminated, truncated, _ = self.pool.step(actions)
+        done, infos = terminated | truncated, {}
+        if done.any():
+            final_obs = np.empty(self.num_envs, dtype=object)
+            for index in np.flatnonzero(done):
+                final_obs[index] = obs[index]
+            infos = {"final_obs": final_obs, "_final_obs": done}
+            obs = obs.copy()
+            obs[done] = self.pool.reset(np.flatnonzero(done))[0]
+        return obs, reward.astype(np.float64), terminated, truncated, infos
+
+    def close(self, **kwargs: Any) -> None:
+        self.pool = None
 
 
 def numpy_mirror(module: Any, probe: np.ndarray, off_switch: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -610,6 +675,37 @@ def check_mirror(
             f"the fast numpy path does not reproduce {type(module).__name__}'s forward pass (largest "
             f"difference {error:.3g}); train without it with {off_switch}"
         )
+
+
+class PolicySampler:
+    """a ~ pi(.|s) for a rollout on a CPU, where torch's per-call overhead outweighs the maths of a few
+    observations: ``actor`` (the module giving logits, or a Gaussian's mean with the state-independent
+    ``log_std`` parameter) runs as ``numpy_mirror(actor)``, and numpy draws the action from the same
+    distribution with ``rng``. ``check()`` proves the mirror again against the module (after an update)."""
+
+    def __init__(
+        self, actor: Any, log_std: Any, probe: np.ndarray, rng: np.random.Generator, off_switch: str
+    ):
+        self.actor, self.log_std, self.probe, self.rng, self.off_switch = (
+            actor,
+            log_std,
+            probe,
+            rng,
+            off_switch,
+        )
+        self.mirror = numpy_mirror(actor, probe, off_switch)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        output = self.mirror(obs)
+        if self.log_std is not None:  # mean + std * N(0, 1)
+            noise = self.rng.standard_normal(output.shape, dtype=np.float32)
+            return output + np.exp(self.log_std.detach().numpy()) * noise
+        cumulative = np.exp(output - output.max(-1, keepdims=True)).cumsum(-1)  # softmax, unnormalized
+        uniform = self.rng.random((len(output), 1), dtype=np.float32) * cumulative[:, -1:]
+        return np.minimum((uniform >= cumulative).sum(-1), output.shape[-1] - 1)  # inverse CDF
+
+    def check(self) -> None:
+        check_mirror(self.mirror, self.actor, self.probe, self.off_switch)
 
 
 def save_checkpoint(path: Path, **state: Any) -> None:

@@ -8,7 +8,10 @@ then take several epochs of minibatch gradient steps on the clipped surrogate ob
 
 Discrete actions use a categorical policy; Box actions a Gaussian with a state-independent
 log-std. The networks are defined once, in Agent, and trained by one torch.optim optimizer: edit
-either and the rollouts, the update, the evaluation and the published model all follow.
+either and the rollouts, the update, the evaluation and the published model all follow. For speed
+on a CPU, the rollout's actor runs as a numpy mirror derived from Agent.actor and checked against it
+after every update (--no-fast-rollout: torch), and envpool's C++ twin of LunarLander steps the
+training environments where installed (--no-envpool: gymnasium's); evaluation is always gymnasium's.
 Per-environment defaults sit in ENV_DEFAULTS below; any flag overrides them.
 
     python algorithms/ppo.py --env-id LunarLander-v2 --total-timesteps 1000000
@@ -75,6 +78,8 @@ def parse_args(argv=None):
         "--normalize-reward", action=BOOL, default=False, help="scale rewards by a return's std"
     )
     parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer")
+    parser.add_argument("--fast-rollout", action=BOOL, default=True, help="on a CPU, act via a numpy mirror")
+    parser.add_argument("--envpool", action=BOOL, default=True, help="train on envpool's twin, if installed")
     hub_utils.add_run_args(parser, exp_name="ppo")
 
     env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
@@ -108,12 +113,16 @@ def make_env(args, render_mode=None):
     return env
 
 
-def make_vector_env(env_id, num_envs):
+def make_vector_env(env_id, num_envs, use_envpool):
     """num_envs copies of the environment, stepped in this process, with episode statistics. SAME_STEP
     autoreset: the step that ends an episode returns the next episode's first observation and the
-    last one in info["final_obs"], so every step is a real transition and time limits can bootstrap."""
-    make = lambda: hub_utils.EpisodeRecorder(gym.make(env_id))  # noqa: E731 (records for an exact --resume)
-    envs = gym.vector.SyncVectorEnv([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    last one in info["final_obs"], so every step is a real transition and time limits can bootstrap.
+    With use_envpool, envpool's C++ twin of the environment steps them (hub_utils.ENVPOOL_TWINS)."""
+    if use_envpool:
+        envs = hub_utils.EnvpoolVectorEnv(env_id, num_envs)
+    else:
+        make = lambda: hub_utils.EpisodeRecorder(gym.make(env_id))  # noqa: E731 (records for an exact --resume)
+        envs = gym.vector.SyncVectorEnv([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
 
@@ -181,22 +190,27 @@ class Agent(nn.Module):
     def get_value(self, obs):
         return self.critic(obs).squeeze(-1)
 
+    def get_action(self, obs):
+        """a ~ pi(.|s), from the actor alone: all a rollout step needs (see step 2 of the loop)."""
+        if self.continuous:
+            mean = self.actor(obs)
+            return mean + self.actor_logstd.exp() * torch.randn_like(mean)
+        return torch.multinomial(self.actor(obs).softmax(-1), 1).squeeze(-1)
+
     # The distributions' maths is written out rather than through torch.distributions, whose
     # bookkeeping costs more than these small networks on a CPU (tests check it against them).
     def get_action_and_value(self, obs, action=None):
         """a ~ pi(.|s) (or the given action), log pi(a|s), the entropy H(pi(.|s)) and V(s)."""
+        if action is None:
+            action = self.get_action(obs)
         if self.continuous:  # independent dimensions: log-probs and entropies add up
             mean = self.actor(obs)
             log_std = self.actor_logstd.expand_as(mean)
-            if action is None:
-                action = mean + log_std.exp() * torch.randn_like(mean)
             log_prob = -0.5 * ((action - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
             entropy = log_std + 0.5 + 0.5 * math.log(2 * math.pi)
             log_prob, entropy = log_prob.sum(-1), entropy.sum(-1)
         else:
             log_pi = self.actor(obs).log_softmax(-1)
-            if action is None:
-                action = torch.multinomial(log_pi.exp(), 1).squeeze(-1)
             log_prob = log_pi.gather(-1, action.unsqueeze(-1)).squeeze(-1)
             entropy = -(log_pi.exp() * log_pi).sum(-1)
         return action, log_prob, entropy, self.get_value(obs)
@@ -265,12 +279,19 @@ def main():
     agent = Agent(observation_space, action_space, args.hidden_size, args.normalize_observation).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
     return_rms = RunningMeanStd()  # for reward scaling: std of the discounted return
+    sample_rng = np.random.default_rng(args.seed)  # the fast rollout's action sampling
+    fast_sample = None  # on a CPU, the rollout's actor runs as a numpy mirror of it, checked against it
+    if args.fast_rollout and device.type == "cpu":  # (before anything is written: it may refuse an edit)
+        probe = np.random.default_rng(0).normal(0.0, 3.0, (256, *observation_space.shape)).astype(np.float32)
+        log_std = agent.actor_logstd if continuous else None
+        fast_sample = hub_utils.PolicySampler(agent.actor, log_std, probe, sample_rng, "--no-fast-rollout")
     if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
-        keys = ("iteration", "global_step", "torch_rng", "discounted_return", "running_episodes")
+        keys = "iteration global_step torch_rng sample_rng discounted_return running_episodes".split()
         into = dict(agent=agent, optimizer=optimizer, return_rms=return_rms)
         checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
     run = hub_utils.start_run(args, __file__)
-    envs = make_vector_env(run.env_id, args.num_envs)
+    use_envpool = args.envpool and hub_utils.envpool_available(run.env_id)
+    envs = make_vector_env(run.env_id, args.num_envs, use_envpool)
     discounted_return = np.zeros(args.num_envs)
 
     # Rollout storage, (steps, envs) per quantity. values has one extra row: V after the last step.
@@ -278,9 +299,7 @@ def main():
     obs = torch.zeros(steps_envs + observation_space.shape, device=device)
     action_dtype = torch.float32 if continuous else torch.long
     actions = torch.zeros(steps_envs + action_space.shape, dtype=action_dtype, device=device)
-    log_probs, rewards, episode_continues, truncation_values = (
-        torch.zeros(steps_envs, device=device) for _ in range(4)
-    )
+    rewards, episode_continues, truncation_values = (torch.zeros(steps_envs, device=device) for _ in range(3))
     values = torch.zeros((args.num_steps + 1, args.num_envs), device=device)
 
     start_iteration, global_step = 1, 0
@@ -289,6 +308,7 @@ def main():
     if run.resumed:  # continue exactly where the interrupted run stopped, its episodes replayed
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"].cpu())
+        sample_rng.bit_generator.state = checkpoint["sample_rng"]
         discounted_return = checkpoint["discounted_return"].numpy()
         next_obs = hub_utils.replay_running_episodes(envs, checkpoint["running_episodes"])
 
@@ -302,7 +322,8 @@ def main():
             hub_utils.save_checkpoint(
                 checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(),
                 return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                torch_rng=torch.get_rng_state(), discounted_return=torch.from_numpy(discounted_return),
+                torch_rng=torch.get_rng_state(), sample_rng=sample_rng.bit_generator.state,
+                discounted_return=torch.from_numpy(discounted_return),
                 running_episodes=hub_utils.running_episodes(envs),
             )  # fmt: skip
             progress.close()
@@ -318,8 +339,12 @@ def main():
                 agent.obs_rms.update(torch.as_tensor(next_obs, device=device))
             obs[step] = observe(next_obs)
             with torch.no_grad():
-                actions[step], log_probs[step], _, values[step] = agent.get_action_and_value(obs[step])
-            action = actions[step].cpu().numpy()
+                action = (
+                    fast_sample(obs[step].numpy())
+                    if fast_sample
+                    else agent.get_action(obs[step]).cpu().numpy()
+                )
+            actions[step] = torch.as_tensor(action, device=device)
             next_obs, reward, terminated, truncated, infos = envs.step(
                 np.clip(action, action_space.low, action_space.high) if continuous else action
             )
@@ -344,17 +369,22 @@ def main():
                     run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][i], global_step)
                     run.writer.add_scalar("charts/episodic_length", infos["episode"]["l"][i], global_step)
                     recent_return = float(infos["episode"]["r"][i])
+
+        # 2. log pi_old(a|s) and V(s) of the whole rollout in one pass: the policy that acted is still
+        #    the agent's (it changes only in step 4), so this equals computing them step by step.
+        b_obs, b_actions = obs.flatten(0, 1), actions.flatten(0, 1)
         with torch.no_grad():
+            _, b_log_probs, _, b_values = agent.get_action_and_value(b_obs, b_actions)
+            values[:-1] = b_values.view(steps_envs)
             values[-1] = agent.get_value(observe(next_obs))
 
-        # 2. Advantages and value targets with GAE (bootstrapping truncated episodes).
+        # 3. Advantages and value targets with GAE (bootstrapping truncated episodes).
         advantages, returns = compute_gae(
             rewards, values, episode_continues, truncation_values, args.gamma, args.gae_lambda
         )
-        b_obs, b_actions, b_log_probs = obs.flatten(0, 1), actions.flatten(0, 1), log_probs.flatten(0, 1)
-        b_advantages, b_returns, b_values = advantages.flatten(), returns.flatten(), values[:-1].flatten()
+        b_advantages, b_returns = advantages.flatten(), returns.flatten()
 
-        # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches.
+        # 4. Optimize the clipped surrogate for several epochs of shuffled minibatches.
         for epoch in range(1, args.update_epochs + 1):
             b_inds = torch.randperm(batch_size, device=device)
             for start in range(0, batch_size, minibatch_size):
@@ -403,6 +433,8 @@ def main():
             if args.target_kl is not None and approx_kl > args.target_kl:
                 break
 
+        if fast_sample:  # the fast rollout proves itself again on the updated weights
+            fast_sample.check()
         explained_variance = 1 - (b_returns - b_values).var() / b_returns.var()
         sps = (global_step - start_step) / (time.time() - start_time)
         for name, value in [
@@ -434,7 +466,8 @@ def main():
         run, args, algo="ppo", algo_title="PPO", evaluation=evaluation, model_file="model.safetensors",
         video_fps=probe_env.metadata.get("render_fps", 30),
         training=dict(env_steps=global_step, wall_time_s=round(training_seconds, 1),
-                      sps=round((global_step - start_step) / training_seconds)),
+                      sps=round((global_step - start_step) / training_seconds),
+                      env_engine="envpool" if use_envpool else "gymnasium"),
     )  # fmt: skip
     run.close()
     hub_utils.upload_if_requested(run, args, results)

@@ -21,6 +21,8 @@ from conftest import REPO, interrupt_run, only_run_dir, run_cli
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import hub_utils
+
 PPO_ADAM = "torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)"
 PPO_HIDDEN = "            layer_init(nn.Linear(hidden_size, hidden_size)),\n            nn.Tanh(),\n"
 PPO_FIRST = "            layer_init(nn.Linear(obs_size, hidden_size)),\n"
@@ -142,6 +144,9 @@ def assert_ppo_acts_with_the_network(module, edit):
         torch.testing.assert_close(log_prob, recomputed_log_prob, rtol=0, atol=0)
         torch.testing.assert_close(value, agent.critic(obs).squeeze(-1))
         torch.testing.assert_close(value, recomputed_value, rtol=0, atol=0)
+        # the rollout's fast sampler mirrors the edited actor (and would refuse an edit it cannot follow)
+        sampler = hub_utils.PolicySampler(agent.actor, None, obs.numpy(), np.random.default_rng(0), "--x")
+        np.testing.assert_allclose(sampler.mirror(obs.numpy()), actor.numpy(), rtol=1e-5, atol=1e-5)
         policy = module.deterministic_policy(agent, space)
         for row in range(0, 256, 32):
             evaluated = policy(obs[row].numpy())
@@ -157,8 +162,8 @@ def test_ppo_network_edits_act_learn_and_publish_the_edited_network(tmp_path, ed
     module = import_file(path)
     assert_ppo_acts_with_the_network(module, edit)
 
-    # A nearly frozen update (one minibatch, lr 1e-9): the policy that sampled the rollout is the one
-    # being optimized exactly when the first update's KL to it is ~0 (a stale copy gives >= 1e-3).
+    # A nearly frozen update (one minibatch, lr 1e-9): the rollout's log pi_old(a|s) are the optimized
+    # network's own exactly when the first update's KL to them is ~0 (a stale copy gives >= 1e-3).
     flags = ["--env-id", "CartPole-v1", "--total-timesteps", "256", "--num-envs", "2", "--num-steps", "64"]
     flags += ["--num-minibatches", "1", "--update-epochs", "1", "--learning-rate", "1e-9"]
     run_dir, results = run_edited(path, flags, tmp_path / "work")
@@ -320,9 +325,20 @@ def test_dqn_edit_the_fast_path_cannot_follow_stops_in_one_line_and_trains_witho
     assert process.returncode == 0, process.stderr[-3000:]
 
 
-def test_numpy_mirror_follows_the_modules_and_notices_when_it_no_longer_can():
-    import hub_utils
+def test_ppo_edit_the_fast_rollout_cannot_follow_stops_in_one_line_and_trains_without_it(tmp_path):
+    path = edited_copy(tmp_path, "ppo.py", [("nn.Tanh()", "nn.Softsign()")])
+    flags = ["--env-id", "CartPole-v1", "--total-timesteps", "256", "--num-envs", "2", "--num-steps", "64"]
+    flags += ["--no-capture-video", "--eval-episodes", "2"]
+    refused = run_cli([str(path), *flags], tmp_path / "work")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    (line,) = refused.stderr.strip().splitlines()
+    assert "fast numpy path" in line and "--no-fast-rollout" in line and "Softsign" in line
+    assert not (tmp_path / "work" / "runs").exists()  # refused before anything was written
+    process = run_cli([str(path), *flags, "--no-fast-rollout"], tmp_path / "work")
+    assert process.returncode == 0, process.stderr[-3000:]
 
+
+def test_numpy_mirror_follows_the_modules_and_notices_when_it_no_longer_can():
     torch.manual_seed(0)
     network = torch.nn.Sequential(
         torch.nn.Linear(5, 16), torch.nn.LayerNorm(16), torch.nn.ELU(0.5), torch.nn.Linear(16, 16),

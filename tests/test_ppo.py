@@ -75,7 +75,7 @@ def test_gae_with_lambda_one_is_the_discounted_return_minus_the_value():
 
 def test_vector_env_steps_are_all_real_transitions():
     """SAME_STEP autoreset: no step goes from a terminal observation to a reset one."""
-    envs = ppo.make_vector_env("CartPole-v1", 2)
+    envs = ppo.make_vector_env("CartPole-v1", 2, use_envpool=False)
     envs.reset(seed=0)
     lengths, steps_in_episode = [], np.zeros(2, dtype=int)
     for _ in range(300):
@@ -88,6 +88,45 @@ def test_vector_env_steps_are_all_real_transitions():
             lengths.append(steps_in_episode[i])
             steps_in_episode[i] = 0
     assert len(lengths) > 10
+
+
+def test_envpool_twin_has_gymnasiums_same_step_interface_and_repeats_with_its_seed():
+    """EnvpoolVectorEnv looks like gymnasium's SAME_STEP vector env: gymnasium's spaces; an episode's
+    last step returns the next episode's first observation and its own in final_obs; the episode
+    statistics add up the real steps; the same seed and actions give the same trajectory."""
+    pytest.importorskip("envpool", reason="envpool has no wheel for this Python (requirements.txt)")
+    trajectories = []
+    for _ in range(2):
+        envs = ppo.make_vector_env("LunarLander-v3", 4, use_envpool=True)
+        reference = gym.make("LunarLander-v3")
+        assert (envs.single_observation_space, envs.single_action_space) == (
+            reference.observation_space, reference.action_space,
+        )  # fmt: skip
+        obs, _ = envs.reset(seed=3)
+        rng, steps, returns, episodes, trajectory = (
+            np.random.default_rng(0),
+            np.zeros(4),
+            np.zeros(4),
+            0,
+            [obs],
+        )
+        for _ in range(600):
+            obs, reward, terminated, truncated, infos = envs.step(rng.integers(0, 4, 4))
+            assert obs.shape == (4, 8) and obs.dtype == np.float32 and reward.dtype == np.float64
+            steps, returns = steps + 1, returns + reward
+            for i in np.flatnonzero(terminated | truncated):
+                assert infos["episode"]["l"][i] == steps[i] and infos["episode"]["r"][i] == pytest.approx(
+                    returns[i]
+                )
+                assert infos["final_obs"][i].shape == (8,) and not np.array_equal(
+                    infos["final_obs"][i], obs[i]
+                )
+                assert obs[i][1] > 1.3  # the new episode starts at the top of the screen
+                steps[i], returns[i], episodes = 0, 0.0, episodes + 1
+            trajectory.append(obs)
+        assert episodes > 10
+        trajectories.append(np.stack(trajectory))
+    np.testing.assert_array_equal(*trajectories)
 
 
 def test_running_mean_std_matches_numpy():
@@ -182,6 +221,37 @@ def test_sampled_actions_follow_the_policy(action_space):
         torch.testing.assert_close(log_probs.exp(), probabilities[actions])
 
 
+@pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
+def test_fast_rollout_samples_the_agents_policy_and_notices_when_its_mirror_is_stale(action_space):
+    """The rollout's numpy sampler (hub_utils.PolicySampler on agent.actor) draws from the agent's own
+    distribution, follows the live weights, and fails in one line naming --no-fast-rollout when its
+    mirror no longer reproduces the actor."""
+    agent = far_from_uniform_agent(action_space)
+    probe = np.random.default_rng(1).normal(size=(64, 4)).astype(np.float32)
+    log_std = agent.actor_logstd if agent.continuous else None
+    sample = hub_utils.PolicySampler(
+        agent.actor, log_std, probe, np.random.default_rng(0), "--no-fast-rollout"
+    )
+    obs = np.tile(np.array([[0.5, -0.2, 0.1, 0.9]], dtype=np.float32), (100_000, 1))
+    with torch.no_grad():
+        agent.actor[-1].bias.add_(0.3)  # an update: the sampler must see it
+        actor = agent.actor(torch.from_numpy(obs[:1]))[0]
+    actions = torch.as_tensor(sample(obs))
+    if agent.continuous:
+        torch.testing.assert_close(actions.mean(0), actor, atol=0.02, rtol=0)
+        torch.testing.assert_close(actions.std(0), agent.actor_logstd[0].exp(), rtol=0.02, atol=0)
+    else:
+        probabilities = actor.softmax(-1)
+        assert probabilities.max() > 0.5
+        torch.testing.assert_close(
+            torch.bincount(actions, minlength=3) / len(actions), probabilities, atol=0.01, rtol=0
+        )
+    sample.check()
+    sample.mirror = lambda x: np.zeros((len(x), actor.shape[-1]), dtype=np.float32)  # a stale mirror
+    with pytest.raises(hub_utils.UserError, match="--no-fast-rollout"):
+        sample.check()
+
+
 def test_discrete_smoke_run_with_a_retired_env_id(tmp_path):
     process = run_cli(
         ["algorithms/ppo.py", "--env-id", "LunarLander-v2", "--total-timesteps", "256", *TINY], tmp_path
@@ -249,8 +319,10 @@ def test_continuous_run_saves_frozen_normalization_that_enjoy_reuses(tmp_path):
         ["--env-id", "CartPole-v1", "--total-timesteps", "6400"],
         ["--env-id", "LunarLanderContinuous-v3", "--total-timesteps", "3200", "--normalize-observation",
          "--normalize-reward"],
+        ["--env-id", "LunarLander-v3", "--total-timesteps", "3200"],
+        ["--env-id", "LunarLander-v3", "--total-timesteps", "3200", "--no-fast-rollout"],
     ],
-    ids=["CartPole", "LunarLanderContinuous-normalized"],
+    ids=["CartPole", "LunarLanderContinuous-normalized", "LunarLander-envpool", "LunarLander-torch-sampling"],
 )  # fmt: skip
 def test_interrupted_and_resumed_run_ends_exactly_as_the_uninterrupted_one(tmp_path, flags):
     """The checkpoint replays each running episode (its reset, then its actions), so the resumed run
