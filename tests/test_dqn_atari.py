@@ -372,15 +372,28 @@ def test_bad_values_are_user_errors(flags, fragments):
         assert fragment in str(error.value)
 
 
-def test_defaults_and_help(capsys):
-    args = dqn_atari.parse_args([])
-    assert (args.env_id, args.total_timesteps, args.buffer_size, args.learning_starts) == (
-        "SpaceInvadersNoFrameskip-v4",
-        1_000_000,
+def budget(flags):
+    args = dqn_atari.parse_args(flags)
+    return args.budget, args.total_timesteps, args.buffer_size, args.learning_starts
+
+
+def test_defaults_and_help(capsys, monkeypatch):
+    """Without CUDA the default is the cpu budget (100k steps); --budget full is the course's 1M steps
+    on SpaceInvaders and CleanRL's 10M elsewhere (the default with CUDA); explicit flags still win."""
+    monkeypatch.setattr(dqn_atari.torch.cuda, "is_available", lambda: False)
+    assert dqn_atari.parse_args([]).env_id == "SpaceInvadersNoFrameskip-v4"
+    assert budget([]) == budget(["--env-id", "ALE/Breakout-v5"]) == ("cpu", 100_000, 100_000, 10_000)
+    assert budget(["--budget", "full"]) == ("full", 1_000_000, 1_000_000, 80_000)
+    assert budget(["--budget", "full", "--env-id", "ALE/Breakout-v5"]) == (
+        "full",
+        10_000_000,
         1_000_000,
         80_000,
     )
-    assert dqn_atari.parse_args(["--env-id", "ALE/Breakout-v5"]).total_timesteps == 10_000_000
+    assert budget(["--total-timesteps", "200000"]) == ("cpu", 200_000, 100_000, 10_000)
+    monkeypatch.setattr(dqn_atari.torch.cuda, "is_available", lambda: True)
+    assert budget([]) == ("full", 1_000_000, 1_000_000, 80_000)
+    assert budget(["--no-cuda"]) == budget(["--budget", "cpu"]) == ("cpu", 100_000, 100_000, 10_000)
     with pytest.raises(SystemExit):
         dqn_atari.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
@@ -406,6 +419,8 @@ def test_defaults_and_help(capsys):
         "--loss",
         "--max-grad-norm",
         "--double-dqn",
+        "--budget",
+        "--torch-threads",
         "--eval-episodes",
         "--track",
         "--capture-video",
