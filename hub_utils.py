@@ -529,10 +529,8 @@ class EnvpoolVectorEnv(gym.vector.VectorEnv):
     def __init__(self, env_id: str, num_envs: int) -> None:
         single = gym.make(env_id)  # gymnasium's own spaces (envpool's observation bounds differ)
         self.env_id, self.num_envs, self.pool, self.seed = env_id, num_envs, None, 0
-        self.single_observation_space, self.single_action_space = (
-            single.observation_space,
-            single.action_space,
-        )
+        self.single_observation_space = single.observation_space
+        self.single_action_space = single.action_space
         self.observation_space = gym.vector.utils.batch_space(single.observation_space, num_envs)
         self.action_space = gym.vector.utils.batch_space(single.action_space, num_envs)
         self.metadata = dict(single.metadata, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
@@ -686,13 +684,8 @@ class PolicySampler:
     def __init__(
         self, actor: Any, log_std: Any, probe: np.ndarray, rng: np.random.Generator, off_switch: str
     ):
-        self.actor, self.log_std, self.probe, self.rng, self.off_switch = (
-            actor,
-            log_std,
-            probe,
-            rng,
-            off_switch,
-        )
+        self.actor, self.log_std, self.probe, self.rng = actor, log_std, probe, rng
+        self.off_switch = off_switch
         self.mirror = numpy_mirror(actor, probe, off_switch)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:

@@ -7,6 +7,10 @@ CleanRL's script of the same algorithm at identical hyperparameters when a copy 
     python benchmarks/speed.py --algo dqn --env-id CartPole-v1 --total-timesteps 60000 \\
         --cleanrl path/to/cleanrl/dqn.py --ours-only "--hidden-sizes 120 84" -- --learning-rate 2.5e-4 ...
 
+It also prints the training wall time as a multiple of the time the bare environment takes for as
+many random-action steps (gymnasium's single-process vector env of --num-envs copies), measured in
+the same sitting: the time-to-the-course-bar issue's ratio, comparable across machines.
+
 Flags after `--` go to both scripts unchanged. Runs alternate (ours, CleanRL, ours, ...) so that
 both see the same machine state; the table reports medians. Ours is run with --no-capture-video
 and one evaluation episode, and its SPS is read from results.json (training only); CleanRL's is
@@ -123,7 +127,8 @@ def time_split(algo, env_id, flags, min_steps=40_000, interval=0.0005):
     return {part: count / total for part, count in sorted(counts.items())}
 
 
-def our_sps(algo, env_id, total_timesteps, flags):
+def our_training(algo, env_id, total_timesteps, flags):
+    """results.json's "training" of one run of our script: sps, wall_time_s (the training loop alone)."""
     with tempfile.TemporaryDirectory() as cwd:
         subprocess.run(
             [
@@ -143,7 +148,7 @@ def our_sps(algo, env_id, total_timesteps, flags):
             capture_output=True,
         )
         (results,) = Path(cwd).glob("runs/*/results.json")
-        return json.loads(results.read_text())["training"]["sps"]
+        return json.loads(results.read_text())["training"]
 
 
 def cleanrl_sps(script, env_id, total_timesteps, flags):
@@ -178,6 +183,12 @@ def main():
     parser.add_argument("--total-timesteps", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each script")
     parser.add_argument(
+        "--bare-steps",
+        type=int,
+        default=None,
+        help="random steps of the bare env (default: --total-timesteps)",
+    )
+    parser.add_argument(
         "--cleanrl", type=Path, default=None, help="a copy of CleanRL's script to compare with"
     )
     parser.add_argument(
@@ -192,17 +203,19 @@ def main():
     args = hub_utils.load_algorithm(f"{options.algo}.py").parse_args(
         ["--env-id", options.env_id, *options.flags]
     )
-    raw = raw_throughput(options.env_id, args.num_envs if options.algo == "ppo" else None)
-    ours, theirs = [], []
+    num_envs = args.num_envs if options.algo == "ppo" else None
+    bare_steps = options.bare_steps or options.total_timesteps
+    raw = raw_throughput(options.env_id, num_envs, bare_steps)
+    ours, walls, theirs = [], [], []
     for _ in range(options.repeats):
-        ours.append(
-            our_sps(
-                options.algo,
-                options.env_id,
-                options.total_timesteps,
-                [*options.flags, *shlex.split(options.ours_only)],
-            )
+        training = our_training(
+            options.algo,
+            options.env_id,
+            options.total_timesteps,
+            [*options.flags, *shlex.split(options.ours_only)],
         )
+        ours.append(training["sps"])
+        walls.append(training["wall_time_s"])
         if options.cleanrl:
             theirs.append(
                 cleanrl_sps(options.cleanrl, options.env_id, options.total_timesteps, options.flags)
@@ -213,7 +226,7 @@ def main():
         f"{' '.join(options.flags) or '(defaults)'}; ours only: {options.ours_only or '(none)'}"
     )
     print("| measure | steps/s | ratio |\n| --- | --- | --- |")
-    print(f"| raw environment, random actions | {raw:,.0f} | 1.00 |")
+    print(f"| raw environment, random actions ({bare_steps:,} steps) | {raw:,.0f} | 1.00 |")
     print(
         f"| {options.algo}.py (median of {len(ours)}: {ours}) | {statistics.median(ours):,.0f} | "
         f"{statistics.median(ours) / raw:.2f} of raw |"
@@ -224,7 +237,14 @@ def main():
             f"{statistics.median(theirs):,.0f} | "
             f"ours / CleanRL = {statistics.median(ours) / statistics.median(theirs):.2f} |"
         )
-    split = time_split(options.algo, options.env_id, options.flags)
+    bare_seconds = options.total_timesteps / raw
+    print(
+        f"\nTraining wall time for {options.total_timesteps:,} steps (median of {walls} s): "
+        f"{statistics.median(walls):.1f} s; the bare environment ({num_envs or 1} copies, one process, "
+        f"random actions) takes {bare_seconds:.1f} s for as many steps: "
+        f"**{statistics.median(walls) / bare_seconds:.2f}x** the bare environment's time"
+    )
+    split = time_split(options.algo, options.env_id, [*options.flags, *shlex.split(options.ours_only)])
     print(
         f"\nShare of {options.algo}.py's training loop (sampled CPU time), by the loop's numbered steps: "
         + ", ".join(f"{part} {share:.0%}" for part, share in split.items())
