@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import (
+    REPO,
     assert_enjoy_reproduces,
     assert_one_line_error,
     assert_same_training,
@@ -127,6 +128,27 @@ def test_envpool_twin_has_gymnasiums_same_step_interface_and_repeats_with_its_se
         assert episodes > 10
         trajectories.append(np.stack(trajectory))
     np.testing.assert_array_equal(*trajectories)
+
+
+def test_envpool_twin_plays_like_gymnasiums_lunar_lander(monkeypatch):
+    """The same random policy on both engines, 400 episodes each: returns, lengths and the lander's
+    starting push agree in distribution (benchmarks/envpool_check.py runs the long version, with a
+    trained policy too)."""
+    pytest.importorskip("envpool", reason="envpool has no wheel for this Python (requirements.txt)")
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    import envpool_check
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    gymnasium = envpool_check.play_gymnasium(lambda obs: rng.integers(0, 4, len(obs)), 400, seed=0)
+    twin = envpool_check.play_envpool(lambda obs: rng.integers(0, 4, len(obs)), 400, seed=0)
+    for name, a, b in [
+        ("return", gymnasium[1], twin[1]), ("length", gymnasium[2], twin[2]),
+        ("first vx", gymnasium[0][:, 2], twin[0][:, 2]), ("first vy", gymnasium[0][:, 3], twin[0][:, 3]),
+    ]:  # fmt: skip
+        assert stats.ks_2samp(a, b).pvalue > 0.01, name
+        assert stats.ttest_ind(a, b, equal_var=False).pvalue > 0.01, name
+    assert not np.array_equal(gymnasium[1][:50], twin[1][:50])  # two engines, not one played twice
 
 
 def test_running_mean_std_matches_numpy():
