@@ -8,10 +8,10 @@ then take several epochs of minibatch gradient steps on the clipped surrogate ob
 
 Discrete actions use a categorical policy; Box actions a Gaussian with a state-independent
 log-std. The networks are defined once, in Agent, and trained by one torch.optim optimizer: edit
-either and the rollouts, the update, the evaluation and the published model all follow. For speed
-on a CPU, the rollout's actor runs as a numpy mirror derived from Agent.actor and checked against it
-after every update (--no-fast-rollout: torch), and envpool's C++ twin of LunarLander steps the
-training environments where installed (--no-envpool: gymnasium's); evaluation is always gymnasium's.
+either and the rollouts, the update, the evaluation and the published model all follow. On a CPU
+the rollout acts through a numpy mirror of Agent.actor, checked against it after every update
+(--no-fast-rollout), and envpool's twin of LunarLander steps the training envs where installed
+(--no-envpool); evaluation is always gymnasium's.
 Per-environment defaults sit in ENV_DEFAULTS below; any flag overrides them.
 
     python algorithms/ppo.py --env-id LunarLander-v2 --total-timesteps 1000000
@@ -29,13 +29,11 @@ from safetensors.torch import load_file, save_file
 
 import hub_utils
 
-# Tuned per environment; any flag overrides them. RL_ZOO is RL Zoo's LunarLander setting with SB3's
-# loss: constant learning rate, unclipped value loss weighted like SB3's 0.5 * MSE (vf_coef 1.0
-# here, as our value loss is already 0.5 * squared error). With CleanRL's value clipping (at 0.2,
-# on returns in the hundreds) the critic learns too slowly to pass the course bar in 1M steps.
-# Continuous control normalizes observations (statistics saved with the model) and rewards.
-# LunarLander is re-tuned for the time to the course bar (benchmarks/README.md): 4x fewer, 8x larger
-# gradient steps (rollouts of 256 steps, 8 minibatches of 512) at lr 1e-3, with both normalizations.
+# Tuned per environment; any flag overrides them. RL_ZOO: RL Zoo's LunarLander settings with SB3's loss
+# (constant lr; unclipped value loss weighted like SB3's 0.5 * MSE: vf_coef 1.0, as ours is already 0.5 *
+# squared error; CleanRL's value clipping at 0.2 on returns in the hundreds slows the critic too much),
+# observations (statistics saved with the model) and rewards normalized. LunarLander is re-tuned for the
+# time to the course bar: 4x fewer, 8x larger gradient steps at lr 1e-3 (benchmarks/README.md).
 RL_ZOO = dict(
     num_envs=16, num_steps=1024, num_minibatches=256, update_epochs=4, gamma=0.999, gae_lambda=0.98,
     ent_coef=0.01, learning_rate=3e-4, anneal_lr=False, clip_vloss=False, vf_coef=1.0,
@@ -303,6 +301,8 @@ def main():
     actions = torch.zeros(steps_envs + action_space.shape, dtype=action_dtype, device=device)
     rewards, episode_continues, truncation_values = (torch.zeros(steps_envs, device=device) for _ in range(3))
     values = torch.zeros((args.num_steps + 1, args.num_envs), device=device)
+    raw_obs = np.zeros(steps_envs + observation_space.shape, dtype=np.float32)  # for the statistics
+    discounted_returns = np.zeros(steps_envs)  # for reward scaling
 
     start_iteration, global_step = 1, 0
     checkpoint_path = run.dir / "checkpoint.pt"
@@ -337,15 +337,12 @@ def main():
         # 1. Collect a rollout with the current policy.
         truncation_values.zero_()
         for step in range(args.num_steps):
-            if agent.obs_rms is not None:
-                agent.obs_rms.update(torch.as_tensor(next_obs, device=device))
-            obs[step] = observe(next_obs)
-            with torch.no_grad():
-                action = (
-                    fast_sample(obs[step].numpy())
-                    if fast_sample
-                    else agent.get_action(obs[step]).cpu().numpy()
-                )
+            raw_obs[step], obs[step] = next_obs, observe(next_obs)
+            if fast_sample:  # a ~ pi(.|s) through the actor's numpy mirror (on a CPU)
+                action = fast_sample(obs[step].numpy())
+            else:
+                with torch.no_grad():
+                    action = agent.get_action(obs[step]).cpu().numpy()
             actions[step] = torch.as_tensor(action, device=device)
             next_obs, reward, terminated, truncated, infos = envs.step(
                 np.clip(action, action_space.low, action_space.high) if continuous else action
@@ -355,11 +352,8 @@ def main():
             # TimeLimit also truncates an episode whose last step terminates it: that step is final
             truncated = truncated & ~terminated
 
-            if args.normalize_reward:  # r / std(discounted return), the return restarting with each episode
-                discounted_return = discounted_return * args.gamma + reward
-                return_rms.update(discounted_return)
-                reward = np.clip(reward / np.sqrt(return_rms.var.item() + 1e-8), -10, 10)
-                discounted_return[done] = 0.0
+            discounted_returns[step] = discounted_return = discounted_return * args.gamma + reward
+            discounted_return[done] = 0.0  # the return for reward scaling restarts with each episode
             rewards[step] = torch.as_tensor(reward, device=device)
             episode_continues[step] = torch.as_tensor(~done, device=device)
             if truncated.any():  # bootstrap a time limit from V(final observation)
@@ -379,6 +373,13 @@ def main():
             _, b_log_probs, _, b_values = agent.get_action_and_value(b_obs, b_actions)
             values[:-1] = b_values.view(steps_envs)
             values[-1] = agent.get_value(observe(next_obs))
+        # The normalizations take in the rollout at once (Chan's update gives the statistics step-by-step
+        # updates would), so the policy, its observation statistics included, stayed fixed while acting.
+        if args.normalize_reward:  # r / std(discounted return), clipped
+            return_rms.update(discounted_returns.reshape(-1))
+            rewards.div_(torch.sqrt(return_rms.var + 1e-8).float()).clamp_(-10, 10)
+        if agent.obs_rms is not None:
+            agent.obs_rms.update(raw_obs.reshape(-1, *observation_space.shape))
 
         # 3. Advantages and value targets with GAE (bootstrapping truncated episodes).
         advantages, returns = compute_gae(
