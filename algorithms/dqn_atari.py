@@ -219,7 +219,8 @@ def main():
         global_step, games = checkpoint["global_step"], checkpoint["games"]
         gradient_steps = checkpoint["gradient_steps"]
         rng.bit_generator.state = checkpoint["rng"]
-        print(f"resumed at step {global_step:,} with {replay_buffer.size:,} steps of memory", flush=True)
+        memory = f"{replay_buffer.size:,} steps in the replay memory"
+        print(f"resumed at step {global_step:,} with {memory}", flush=True)
     obs, _ = env.reset(seed=args.seed + global_step)
     replay_buffer.start_episode(obs)
 
