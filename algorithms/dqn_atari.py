@@ -199,9 +199,7 @@ def main():
     q_network = QNetwork(n_actions).to(device)
     target_network = QNetwork(n_actions).to(device)
     target_network.load_state_dict(q_network.state_dict())
-    optimizer = torch.optim.Adam(
-        q_network.parameters(), lr=args.learning_rate, fused=True
-    )  # one kernel a step
+    optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate)
     replay_buffer = ReplayBuffer(args.buffer_size)
     act = greedy_policy(q_network, device)
     decay_steps = args.exploration_fraction * args.total_timesteps

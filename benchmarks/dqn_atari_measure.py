@@ -2,7 +2,7 @@
 
     python benchmarks/dqn_atari_measure.py baselines   # random and untrained-network scores (course eval)
     python benchmarks/dqn_atari_measure.py memory      # peak RSS with the default replay memory filled
-    python benchmarks/dqn_atari_measure.py speed [--threads N] [--no-fused]   # each part of a step
+    python benchmarks/dqn_atari_measure.py speed [--threads N]   # time of each part of a training step
 
 Results and dates: benchmarks/README.md, section "DQN on Atari".
 """
@@ -82,7 +82,7 @@ def speed(args):
 
     env_ms = per_call_ms(lambda: dqn_atari.step_and_remember(env, replay, int(rng.integers(6))), 3000)
     q_network, target_network = dqn_atari.QNetwork(6), dqn_atari.QNetwork(6)
-    optimizer = torch.optim.Adam(q_network.parameters(), lr=1e-4, fused=args.fused)  # dqn_atari.py: fused
+    optimizer = torch.optim.Adam(q_network.parameters(), lr=1e-4)
     act = dqn_atari.greedy_policy(q_network, "cpu")
     act_ms = per_call_ms(lambda: act(obs), 300)
     sample_ms = per_call_ms(lambda: replay.get(replay.sample_slots(32, rng)), 300)
@@ -100,7 +100,7 @@ def speed(args):
 
     update_ms = per_call_ms(gradient_step, 100)
     print(
-        f"threads {args.threads}, fused Adam {args.fused}: env step {env_ms:.2f} ms, greedy action "
+        f"threads {args.threads}: env step {env_ms:.2f} ms, greedy action "
         f"{act_ms:.2f} ms, minibatch sample "
         f"{sample_ms:.2f} ms, gradient step {update_ms:.1f} ms -> predicted SPS: warm-up (epsilon ~1) "
         f"{1e3 / env_ms:.0f}, learning (train_frequency 4, epsilon 0.01) "
@@ -115,8 +115,6 @@ if __name__ == "__main__":
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("baselines").add_argument("--episodes", type=int, default=10)
     commands.add_parser("memory").add_argument("--buffer-size", type=int, default=1_000_000)
-    speed_parser = commands.add_parser("speed")
-    speed_parser.add_argument("--threads", type=int, default=1)
-    speed_parser.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True)
+    commands.add_parser("speed").add_argument("--threads", type=int, default=1)
     arguments = parser.parse_args()
     {"baselines": baselines, "memory": memory, "speed": speed}[arguments.command](arguments)
