@@ -89,23 +89,29 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--episodes", type=int, default=2000, help="random-action episodes on each engine")
+    parser.add_argument("--skip-random", action="store_true", help="only the trained policy")
     parser.add_argument("--model", type=Path, help="a ppo.py run folder on LunarLander: its policy too")
     parser.add_argument("--model-episodes", type=int, default=500, help="episodes of the trained policy")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"envpool {envpool.__version__}, gymnasium {gym.__version__}")
     rng = np.random.default_rng(0)
-    report("Uniformly random actions", lambda obs: rng.integers(0, 4, len(obs)), args.episodes, seed=10_000)
+    if not args.skip_random:
+        report(
+            "Uniformly random actions", lambda obs: rng.integers(0, 4, len(obs)), args.episodes, seed=10_000
+        )
     if args.model is not None:
         ppo = hub_utils.load_algorithm("ppo.py")
         run_args = argparse.Namespace(**json.loads((args.model / "args.json").read_text()))
         env = ppo.make_env(run_args)
-        agent = ppo.Agent(env.observation_space, env.action_space, run_args.hidden_size)
+        agent = ppo.Agent(
+            env.observation_space, env.action_space, run_args.hidden_size, run_args.normalize_observation
+        )
         agent.load_state_dict(load_file(args.model / "model.safetensors"))
 
         @torch.inference_mode()
-        def greedy(obs):
-            return agent.get_deterministic_action(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+        def greedy(obs):  # what ppo.deterministic_policy computes, for a batch
+            return agent.get_deterministic_action(agent.normalize(obs)).numpy()
 
         report(f"Trained policy ({args.model.name}), greedy", greedy, args.model_episodes, seed=20_000)
 
