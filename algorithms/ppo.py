@@ -268,7 +268,7 @@ def main():
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = args.total_timesteps // batch_size
 
-    torch.manual_seed(args.seed)  # drives initialization, action sampling and minibatch shuffling
+    torch.manual_seed(args.seed)  # initialization, minibatch shuffling, actions without the fast rollout
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     if device.type == "cpu":
