@@ -489,7 +489,14 @@ def replay_running_episodes(envs: Any, episodes: Any) -> np.ndarray:
     """Rebuilds the saved episodes in a freshly reset vector env (the same reset, then the same
     actions, one sub-environment at a time; an EnvpoolVectorEnv replays its whole history) and its
     episode statistics; returns the observations that the interrupted run would have seen next."""
-    if isinstance(envs.unwrapped, EnvpoolVectorEnv):
+    on_envpool = isinstance(envs.unwrapped, EnvpoolVectorEnv)
+    if on_envpool != isinstance(episodes, dict):  # envpool installed or removed since the checkpoint
+        engines = ("envpool", "gymnasium") if on_envpool else ("gymnasium", "envpool")
+        raise UserError(
+            f"the checkpoint's environments ran on {engines[1]}, this run's on {engines[0]}: resume where "
+            f"{engines[1]} steps them (pip install envpool==1.2.5, or pip uninstall envpool)"
+        )
+    if on_envpool:
         observation, _ = envs.reset(seed=episodes["seed"])
         for actions in episodes["actions"].numpy():
             observation, *_ = envs.step(actions)

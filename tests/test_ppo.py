@@ -151,6 +151,19 @@ def test_envpool_twin_plays_like_gymnasiums_lunar_lander(monkeypatch):
     assert not np.array_equal(gymnasium[1][:50], twin[1][:50])  # two engines, not one played twice
 
 
+def test_a_checkpoint_from_the_other_env_engine_is_one_line():
+    """envpool installed or removed between the interruption and --resume: a UserError, no traceback."""
+    pytest.importorskip("envpool", reason="envpool has no wheel for this Python (requirements.txt)")
+    gymnasium_envs = ppo.make_vector_env("LunarLander-v3", 2, use_envpool=False)
+    envpool_envs = ppo.make_vector_env("LunarLander-v3", 2, use_envpool=True)
+    for envs in (gymnasium_envs, envpool_envs):
+        envs.reset(seed=0)
+        envs.step(np.zeros(2, dtype=int))
+    for envs, saved_from in ((gymnasium_envs, envpool_envs), (envpool_envs, gymnasium_envs)):
+        with pytest.raises(hub_utils.UserError, match="pip install envpool==1.2.5"):
+            hub_utils.replay_running_episodes(envs, hub_utils.running_episodes(saved_from))
+
+
 def test_running_mean_std_matches_numpy():
     rms = ppo.RunningMeanStd((3,))
     data = np.random.default_rng(0).normal(5.0, 2.0, size=(1000, 3))
