@@ -7,13 +7,16 @@ output per action. Training follows the course's pseudocode:
         a_t = a random action with probability epsilon, else argmax_a Q_theta(s_t, a)
         play a_t; store (s_t, a_t, r_t, s_t+1, terminated_t) in the replay memory D
         every train_frequency steps, gradient_steps times:
-            sample a minibatch of transitions (s, a, r, s', terminated) from D
-            y = r + gamma * (1 - terminated) * max_a' Q_target(s', a')          (TD target)
-            take a gradient step on loss(Q_theta(s, a), y)               (Huber or squared)
+            sample a minibatch of transitions (s_t, a_t) from D, with the n steps that followed
+            G = r_t + gamma r_t+1 + ... + gamma^(k-1) r_t+k-1   (k = n, or fewer if the episode ended)
+            y = G + gamma^k * (1 - terminated) * max_a' Q_target(s_t+k, a')      (TD target)
+            take a gradient step on loss(Q_theta(s_t, a_t), y)           (Huber or squared)
         every target_network_frequency steps: theta_target <- tau * theta + (1 - tau) * theta_target
 
 epsilon decays linearly from --start-e to --end-e over the first --exploration-fraction of
-training. With --double-dqn the online network picks a' and the target network values it.
+training. With --n-step 1 (the course's DQN) the target is y = r_t + gamma * max_a' Q_target(s_t+1, a');
+more steps of real rewards make it learn from fewer steps (Rainbow's multi-step returns). With
+--double-dqn the online network picks a' and the target network values it.
 Training alone ends the agent's episode at every lost life and clips rewards to their sign;
 evaluation plays whole games with the real score, as the course's leaderboard does. Ctrl-C saves
 the networks, the optimizer and the replay memory; `--resume` continues them with a new game
@@ -43,10 +46,12 @@ REPLAY_BYTES_PER_STEP = math.prod(FRAME_SHAPE) + 1 + 4 + 3  # uint8 frame, actio
 # The other hyperparameters are CleanRL's dqn_atari.py, for every game. The "full" budget (the default
 # with CUDA) trains the course's game for the course's 1M steps, other games for CleanRL's 10M. Without
 # CUDA the default is the "cpu" budget, as 1M steps are 7+ hours of gradient steps on a CPU: 100k steps
-# (the Atari 100k benchmark's 400k frames), a 100k-step memory, learning from step 10k.
+# (the Atari 100k benchmark's 400k frames), a 100k-step memory, learning from step 10k, 3-step returns
+# (benchmarks/README.md: one 1-step seed in two passed the course's bar at 100k steps).
 COURSE_BUDGET = dict(total_timesteps=1_000_000)
 ENV_DEFAULTS = {"SpaceInvadersNoFrameskip": COURSE_BUDGET, "ALE/SpaceInvaders": COURSE_BUDGET}
-BUDGETS = {"full": {}, "cpu": dict(total_timesteps=100_000, buffer_size=100_000, learning_starts=10_000)}
+CPU_BUDGET = dict(total_timesteps=100_000, buffer_size=100_000, learning_starts=10_000, n_step=3)
+BUDGETS = {"full": {}, "cpu": CPU_BUDGET}
 
 
 def replay_memory_gb(buffer_size):
@@ -67,6 +72,7 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=1e-4, help="Adam's learning rate")
     parser.add_argument("--buffer-size", type=int, default=1_000_000, help=f"replay memory steps ({memory})")
     parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
+    parser.add_argument("--n-step", type=int, default=1, help="real rewards in the TD target (1: DQN's)")
     parser.add_argument("--tau", type=float, default=1.0, help="target network update rate (1: a copy)")
     parser.add_argument("--target-network-frequency", type=int, default=1000, help="steps between updates")
     parser.add_argument("--batch-size", type=int, default=32, help="transitions per gradient step")
@@ -90,7 +96,9 @@ def parse_args(argv=None):
     args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
     counts = "total_timesteps buffer_size batch_size target_network_frequency train_frequency gradient_steps"
     unit = "gamma start_e end_e exploration_fraction"
-    hub_utils.check_args(args, f"{counts} eval_episodes", "learning_rate", "torch_threads", unit, "tau")
+    hub_utils.check_args(
+        args, f"{counts} n_step eval_episodes", "learning_rate", "torch_threads", unit, "tau"
+    )
     memory = args.buffer_size * REPLAY_BYTES_PER_STEP
     hub_utils.check_memory(memory, f"--buffer-size {args.buffer_size}: the replay memory (as it fills)")
     if args.buffer_size < args.batch_size + FRAME_STACK:
@@ -155,17 +163,18 @@ def linear_epsilon(step, start_e, end_e, decay_steps):
     return end_e if decay_steps <= 0 else start_e + (end_e - start_e) * min(step / decay_steps, 1.0)
 
 
-def td_target(rewards, next_obs, terminations, gamma, target_network, q_network=None):
-    """y = r + gamma * (1 - terminated) * Q_target(s', a'), a' = argmax of Q_target (DQN), or of
-    Q_theta (Double DQN, when q_network is given). A truncated transition has terminated = 0: the
-    time limit is not the end of the game, so it bootstraps from its real final observation."""
+def td_target(returns, next_obs, terminations, discounts, target_network, q_network=None):
+    """y = G + gamma^k * (1 - terminated) * Q_target(s', a'), a' = argmax of Q_target (DQN), or of
+    Q_theta (Double DQN, when q_network is given); G is the discounted reward of the k steps to s'
+    (r and gamma for one step). A truncated transition has terminated = 0: the time limit is not the
+    end of the game, so it bootstraps from its real final observation."""
     with torch.no_grad():
         next_q = target_network(next_obs)
         if q_network is None:
             next_value = next_q.max(dim=1).values
         else:
             next_value = next_q.gather(1, q_network(next_obs).argmax(dim=1, keepdim=True)).squeeze(1)
-        return rewards + gamma * (1.0 - terminations) * next_value
+        return returns + discounts * (1.0 - terminations) * next_value
 
 
 def greedy_policy(q_network, device):
@@ -200,7 +209,7 @@ def main():
     target_network = QNetwork(n_actions).to(device)
     target_network.load_state_dict(q_network.state_dict())
     optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate)
-    replay_buffer = ReplayBuffer(args.buffer_size)
+    replay_buffer = ReplayBuffer(args.buffer_size, args.n_step, args.gamma)
     act = greedy_policy(q_network, device)
     decay_steps = args.exploration_fraction * args.total_timesteps
 
@@ -259,10 +268,10 @@ def main():
             for _ in range(args.gradient_steps):
                 slots = replay_buffer.sample_slots(args.batch_size, rng)
                 batch = (torch.from_numpy(array).to(device) for array in replay_buffer.get(slots))
-                b_obs, b_actions, b_rewards, b_terminations, b_next_obs = batch
+                b_obs, b_actions, b_returns, b_terminations, b_next_obs, b_discounts = batch
                 online = q_network if args.double_dqn else None  # Double DQN: the online network picks a'
-                target = td_target(b_rewards, b_next_obs, b_terminations, args.gamma, target_network, online)
-                q_taken = q_network(b_obs).gather(1, b_actions.unsqueeze(1)).squeeze(1)  # Q_theta(s, a)
+                target = td_target(b_returns, b_next_obs, b_terminations, b_discounts, target_network, online)
+                q_taken = q_network(b_obs).gather(1, b_actions.unsqueeze(1)).squeeze(1)  # Q_theta(s_t, a_t)
                 loss = (F.smooth_l1_loss if args.loss == "huber" else F.mse_loss)(q_taken, target)
                 optimizer.zero_grad()
                 loss.backward()
@@ -362,8 +371,8 @@ class ReplayBuffer:
 
     ARRAYS = ("actions", "rewards", "terminated", "episode_start", "has_transition")
 
-    def __init__(self, capacity):
-        self.capacity = capacity
+    def __init__(self, capacity, n_step=1, gamma=0.99):
+        self.capacity, self.n_step, self.gamma = capacity, n_step, gamma
         self.frames = np.zeros((capacity, *FRAME_SHAPE), dtype=np.uint8)  # pages committed as they fill
         self.actions = np.zeros(capacity, dtype=np.uint8)
         self.rewards = np.zeros(capacity, dtype=np.float32)
@@ -415,11 +424,20 @@ class ReplayBuffer:
         return slots
 
     def get(self, slots):
-        """The transitions of ``slots``: s and s' as uint8 stacks (batch, 4, 84, 84), a, r, terminated."""
-        obs = self.frames[self.stack_slots(slots)]
-        next_obs = self.frames[self.stack_slots((slots + 1) % self.capacity)]
-        actions, terminated = self.actions[slots].astype(np.int64), self.terminated[slots].astype(np.float32)
-        return obs, actions, self.rewards[slots], terminated, next_obs
+        """The n-step transitions from ``slots``: s and s' as uint8 stacks (batch, 4, 84, 84), a, the
+        return G = r_t + ... + gamma^(k-1) r_t+k-1, terminated, gamma^k. s' is s_t+k: n steps later, or
+        the episode's final observation if it ended first (the walk stops at a slot with no transition)."""
+        returns, discounts = np.zeros(len(slots), np.float32), np.ones(len(slots), np.float32)
+        terminated, running, current = np.zeros(len(slots), bool), np.ones(len(slots), bool), slots
+        for _ in range(self.n_step):
+            returns += running * discounts * self.rewards[current]
+            discounts = np.where(running, discounts * np.float32(self.gamma), discounts)
+            terminated |= running & self.terminated[current]
+            current = np.where(running, (current + 1) % self.capacity, current)  # s' so far
+            running &= ~terminated & self.has_transition[current]
+        obs, next_obs = self.frames[self.stack_slots(slots)], self.frames[self.stack_slots(current)]
+        actions = self.actions[slots].astype(np.int64)
+        return obs, actions, returns, terminated.astype(np.float32), next_obs, discounts
 
     def state_dict(self):
         """The used part of the small arrays and the positions; the frames go to a .npy file of their own."""

@@ -55,6 +55,11 @@ def test_td_target_stops_at_termination_and_bootstraps_through_truncation():
         rewards, next_obs, terminations, 0.9, target_network, constant_network([0.0, 1.0, 9.0])
     )
     torch.testing.assert_close(y, torch.tensor([1.0, 3.7]))
+    # n-step: G and gamma^k per transition (k = 3 and 2 here): 1 + 0.729 * 5 and 1 + 0.81 * 5
+    y = dqn_atari.td_target(
+        rewards, next_obs, torch.tensor([0.0, 0.0]), torch.tensor([0.729, 0.81]), target_network
+    )
+    torch.testing.assert_close(y, torch.tensor([1.0 + 0.729 * 5, 1.0 + 0.81 * 5]))
 
 
 class StepLog(gym.Wrapper):
@@ -95,12 +100,13 @@ def test_training_stores_lost_lives_as_terminations_and_time_limits_as_truncatio
     # s' of a truncation is the real final observation (no transition of its own); a new episode follows
     assert not memory.has_transition[after + 1].any() and memory.episode_start[after + 2].all()
     slots = np.array([terminated_slots[0], truncated_slots[0]])
-    _, _, rewards, terminations, next_obs = memory.get(slots)
+    _, _, rewards, terminations, next_obs, discounts = memory.get(slots)
+    assert discounts.tolist() == pytest.approx([0.99, 0.99])  # one step: gamma
     y = dqn_atari.td_target(
         torch.from_numpy(rewards),
         torch.from_numpy(next_obs),
         torch.from_numpy(terminations),
-        0.99,
+        torch.from_numpy(discounts),
         constant_network([10.0, 20.0]),
     )
     torch.testing.assert_close(y, torch.from_numpy(rewards) + torch.tensor([0.0, 0.99 * 20.0]))
@@ -115,12 +121,13 @@ def test_replay_memory_stores_each_frame_once_as_uint8():
     memory.start_episode(frame)
     for step in range(40):
         memory.add(step % 6, 1.0, False, frame)
-    obs, actions, rewards, terminations, next_obs = memory.get(
+    obs, actions, rewards, terminations, next_obs, discounts = memory.get(
         memory.sample_slots(32, np.random.default_rng(0))
     )
     assert obs.shape == next_obs.shape == (32, 4, 84, 84) and obs.dtype == next_obs.dtype == np.uint8
-    assert actions.shape == rewards.shape == terminations.shape == (32,)
-    assert actions.dtype == np.int64 and rewards.dtype == terminations.dtype == np.float32
+    assert actions.shape == rewards.shape == terminations.shape == discounts.shape == (32,)
+    assert actions.dtype == np.int64
+    assert rewards.dtype == terminations.dtype == discounts.dtype == np.float32
 
 
 def fill(memory, episodes):
@@ -148,7 +155,7 @@ def test_stacks_repeat_an_episodes_first_frame_instead_of_reaching_into_the_prev
         [3, 3, 4, 5],
         [6, 7, 8, 9],
     ]
-    obs, _, _, _, next_obs = memory.get(np.array([3]))
+    obs, _, _, _, next_obs, _ = memory.get(np.array([3]))
     assert obs[0, :, 0, 0].tolist() == [3, 3, 3, 3] and next_obs[0, :, 0, 0].tolist() == [3, 3, 3, 4]
 
 
@@ -161,35 +168,54 @@ def test_sampling_skips_final_observations_and_stacks_the_write_head_has_overwri
     # Slot 4 (oldest) and 5, 6 would stack frames from slots 3, 2, 1: the newest episode's.
     # Slot 8 starts an episode and needs no older frame, so it stays; slot 16 too.
     assert sampled == set(range(20)) - {3, 4, 5, 6, 7, 15}
-    obs, _, _, _, _ = memory.get(np.array(sorted(sampled)))
+    obs, *_ = memory.get(np.array(sorted(sampled)))
     for stack in obs[:, :, 0, 0]:  # frames of one stack: consecutive values, or an episode's first repeated
         assert all(later - earlier in (0, 1) for earlier, later in itertools.pairwise(stack))
 
 
-def test_sampled_transitions_are_exactly_what_the_agent_observed_across_episodes_and_wraparound():
-    env = dqn_atari.make_atari_env(GAME, training=True, max_num_frames_per_episode=400)  # 100-step games
-    memory = dqn_atari.ReplayBuffer(300)
+def n_step_transition(steps, start, n, gamma):
+    """The n-step transition from steps[start] computed from the log of what the agent observed:
+    (s, a, G, terminated, s', gamma^k), stopping early at the end of an episode or of the log."""
+    obs, action = steps[start]["obs"], steps[start]["action"]
+    ret, discount, terminated = 0.0, 1.0, False
+    for step in steps[start : start + n]:
+        ret, discount, next_obs = ret + discount * step["reward"], discount * gamma, step["next_obs"]
+        terminated = step["terminated"]
+        if step["terminated"] or step["truncated"]:
+            break
+    return obs, action, ret, terminated, next_obs, discount
+
+
+@pytest.mark.parametrize("n_step", [1, 3, 8])
+def test_sampled_transitions_are_exactly_what_the_agent_observed_across_episodes_and_wraparound(n_step):
+    # Lost lives (terminations) and 200-step games (truncations) end episodes: 5 of each here.
+    env = dqn_atari.make_atari_env(GAME, training=True, max_num_frames_per_episode=800)
+    memory = dqn_atari.ReplayBuffer(300, n_step=n_step, gamma=0.9)
     obs, _ = env.reset(seed=1)
     memory.start_episode(obs)
-    observed, rng, boundaries = {}, np.random.default_rng(1), 0
+    steps, step_of_slot, rng = [], {}, np.random.default_rng(1)
     for _ in range(1000):  # the ring wraps three times
         slot, action = memory.newest, int(rng.integers(6))
         next_obs, reward, terminated, truncated, _ = env.step(action)
         memory.add(action, reward, terminated, next_obs)
-        observed[slot] = (obs, action, reward, terminated, next_obs)
-        obs = next_obs
+        step_of_slot[slot] = len(steps)
+        steps.append(dict(obs=obs, action=action, reward=reward, terminated=terminated, truncated=truncated))
+        steps[-1]["next_obs"] = obs = next_obs
         if terminated or truncated:
-            boundaries += 1
             obs, _ = env.reset()
             memory.start_episode(obs)
-    assert boundaries >= 8
+    assert sum(step["terminated"] for step in steps) >= 4 and sum(step["truncated"] for step in steps) >= 4
     slots = np.unique(memory.sample_slots(3000, rng))
     assert len(slots) > 280  # all but the finals and the 3 oldest slots
+    walked_past_one_step = 0
     for slot, sampled in zip(slots, zip(*memory.get(slots))):
-        expected = observed[slot]
+        expected = n_step_transition(steps, step_of_slot[slot], n_step, 0.9)
         np.testing.assert_array_equal(sampled[0], expected[0])
-        assert (sampled[1], sampled[2], bool(sampled[3])) == expected[1:4]
         np.testing.assert_array_equal(sampled[4], expected[4])
+        assert (sampled[1], bool(sampled[3])) == (expected[1], expected[3])
+        assert (sampled[2], sampled[5]) == pytest.approx((expected[2], expected[5]), rel=1e-6)
+        walked_past_one_step += bool(sampled[5] < 0.9 - 1e-6)
+    assert walked_past_one_step == 0 if n_step == 1 else walked_past_one_step > 200
 
 
 def test_training_and_evaluation_see_the_same_observations_until_a_life_is_lost():
@@ -359,6 +385,7 @@ def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_pat
         (["--buffer-size", "20"], ["--buffer-size 20 is too small", "36"]),
         (["--learning-starts", "10"], ["--learning-starts 10 must be at least --batch-size 32"]),
         (["--total-timesteps", "0"], ["--total-timesteps must be >= 1"]),
+        (["--n-step", "0"], ["--n-step must be >= 1"]),
         (["--tau", "0"], ["--tau must be in (0, 1]"]),
         (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
         (["--end-e", "-0.1"], ["--end-e must be in [0, 1]"]),
@@ -374,7 +401,7 @@ def test_bad_values_are_user_errors(flags, fragments):
 
 def budget(flags):
     args = dqn_atari.parse_args(flags)
-    return args.budget, args.total_timesteps, args.buffer_size, args.learning_starts
+    return args.budget, args.total_timesteps, args.buffer_size, args.learning_starts, args.n_step
 
 
 def test_defaults_and_help(capsys, monkeypatch):
@@ -382,18 +409,19 @@ def test_defaults_and_help(capsys, monkeypatch):
     on SpaceInvaders and CleanRL's 10M elsewhere (the default with CUDA); explicit flags still win."""
     monkeypatch.setattr(dqn_atari.torch.cuda, "is_available", lambda: False)
     assert dqn_atari.parse_args([]).env_id == "SpaceInvadersNoFrameskip-v4"
-    assert budget([]) == budget(["--env-id", "ALE/Breakout-v5"]) == ("cpu", 100_000, 100_000, 10_000)
-    assert budget(["--budget", "full"]) == ("full", 1_000_000, 1_000_000, 80_000)
+    assert budget([]) == budget(["--env-id", "ALE/Breakout-v5"]) == ("cpu", 100_000, 100_000, 10_000, 3)
+    assert budget(["--budget", "full"]) == ("full", 1_000_000, 1_000_000, 80_000, 1)
     assert budget(["--budget", "full", "--env-id", "ALE/Breakout-v5"]) == (
         "full",
         10_000_000,
         1_000_000,
         80_000,
+        1,
     )
-    assert budget(["--total-timesteps", "200000"]) == ("cpu", 200_000, 100_000, 10_000)
+    assert budget(["--total-timesteps", "200000", "--n-step", "1"]) == ("cpu", 200_000, 100_000, 10_000, 1)
     monkeypatch.setattr(dqn_atari.torch.cuda, "is_available", lambda: True)
-    assert budget([]) == ("full", 1_000_000, 1_000_000, 80_000)
-    assert budget(["--no-cuda"]) == budget(["--budget", "cpu"]) == ("cpu", 100_000, 100_000, 10_000)
+    assert budget([]) == ("full", 1_000_000, 1_000_000, 80_000, 1)
+    assert budget(["--no-cuda"]) == budget(["--budget", "cpu"]) == ("cpu", 100_000, 100_000, 10_000, 3)
     with pytest.raises(SystemExit):
         dqn_atari.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
@@ -407,6 +435,7 @@ def test_defaults_and_help(capsys, monkeypatch):
         "--learning-rate",
         "--buffer-size",
         "--gamma",
+        "--n-step",
         "--tau",
         "--target-network-frequency",
         "--batch-size",
