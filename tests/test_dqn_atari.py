@@ -409,7 +409,7 @@ def test_defaults_and_help(capsys, monkeypatch):
     on SpaceInvaders and CleanRL's 10M elsewhere (the default with CUDA); explicit flags still win."""
     monkeypatch.setattr(dqn_atari.torch.cuda, "is_available", lambda: False)
     assert dqn_atari.parse_args([]).env_id == "SpaceInvadersNoFrameskip-v4"
-    assert budget([]) == budget(["--env-id", "ALE/Breakout-v5"]) == ("cpu", 100_000, 100_000, 10_000, 3)
+    assert budget([]) == budget(["--env-id", "ALE/Breakout-v5"]) == ("cpu", 100_000, 100_000, 10_000, 1)
     assert budget(["--budget", "full"]) == ("full", 1_000_000, 1_000_000, 80_000, 1)
     assert budget(["--budget", "full", "--env-id", "ALE/Breakout-v5"]) == (
         "full",
@@ -418,10 +418,10 @@ def test_defaults_and_help(capsys, monkeypatch):
         80_000,
         1,
     )
-    assert budget(["--total-timesteps", "200000", "--n-step", "1"]) == ("cpu", 200_000, 100_000, 10_000, 1)
+    assert budget(["--total-timesteps", "200000", "--n-step", "3"]) == ("cpu", 200_000, 100_000, 10_000, 3)
     monkeypatch.setattr(dqn_atari.torch.cuda, "is_available", lambda: True)
     assert budget([]) == ("full", 1_000_000, 1_000_000, 80_000, 1)
-    assert budget(["--no-cuda"]) == budget(["--budget", "cpu"]) == ("cpu", 100_000, 100_000, 10_000, 3)
+    assert budget(["--no-cuda"]) == budget(["--budget", "cpu"]) == ("cpu", 100_000, 100_000, 10_000, 1)
     with pytest.raises(SystemExit):
         dqn_atari.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
