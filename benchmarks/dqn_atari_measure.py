@@ -64,15 +64,20 @@ def memory(args):
 
 
 def speed(args):
-    """Milliseconds per env step (training env), per greedy action, per minibatch sample and per
-    gradient step (batch 32, Huber, clipped), with --threads torch threads."""
+    """Milliseconds per env step (the bare training env, random actions; then with storing in the
+    replay memory), per greedy action, per minibatch sample and per gradient step (batch 32, 3-step
+    returns, Huber, clipped), with --threads torch threads."""
     torch.set_num_threads(args.threads)
     hub_utils.resolve_env_id(ENV_ID)
     env = dqn_atari.make_atari_env(ENV_ID, training=True)
-    replay = dqn_atari.ReplayBuffer(20_000)
-    obs, _ = env.reset(seed=0)
-    replay.start_episode(obs)
+    replay = dqn_atari.ReplayBuffer(20_000, n_step=3, gamma=0.99)
+    env.reset(seed=0)
     rng = np.random.default_rng(0)
+
+    def bare_step():  # what the agent's env costs by itself: a slower machine compares in proportion
+        _, _, terminated, truncated, _ = env.step(int(rng.integers(6)))
+        if terminated or truncated:
+            env.reset()
 
     def per_call_ms(function, calls):
         start = time.perf_counter()
@@ -80,6 +85,9 @@ def speed(args):
             function()
         return (time.perf_counter() - start) / calls * 1e3
 
+    bare_ms = per_call_ms(bare_step, 10_000)
+    obs, _ = env.reset(seed=0)
+    replay.start_episode(obs)
     env_ms = per_call_ms(lambda: dqn_atari.step_and_remember(env, replay, int(rng.integers(6))), 3000)
     q_network, target_network = dqn_atari.QNetwork(6), dqn_atari.QNetwork(6)
     optimizer = torch.optim.Adam(q_network.parameters(), lr=1e-4)
@@ -88,10 +96,10 @@ def speed(args):
     sample_ms = per_call_ms(lambda: replay.get(replay.sample_slots(32, rng)), 300)
 
     def gradient_step():
-        b_obs, b_actions, b_rewards, b_terminations, b_next_obs = (
+        b_obs, b_actions, b_returns, b_terminations, b_next_obs, b_discounts = (
             torch.from_numpy(array) for array in replay.get(replay.sample_slots(32, rng))
         )
-        target = dqn_atari.td_target(b_rewards, b_next_obs, b_terminations, 0.99, target_network)
+        target = dqn_atari.td_target(b_returns, b_next_obs, b_terminations, b_discounts, target_network)
         loss = F.smooth_l1_loss(q_network(b_obs).gather(1, b_actions.unsqueeze(1)).squeeze(1), target)
         optimizer.zero_grad()
         loss.backward()
@@ -100,7 +108,8 @@ def speed(args):
 
     update_ms = per_call_ms(gradient_step, 100)
     print(
-        f"threads {args.threads}: env step {env_ms:.2f} ms, greedy action "
+        f"threads {args.threads}: bare env step {bare_ms:.2f} ms ({1e3 / bare_ms:.0f} steps/s, "
+        f"{4e3 / bare_ms:.0f} frames/s), env step and storing {env_ms:.2f} ms, greedy action "
         f"{act_ms:.2f} ms, minibatch sample "
         f"{sample_ms:.2f} ms, gradient step {update_ms:.1f} ms -> predicted SPS: warm-up (epsilon ~1) "
         f"{1e3 / env_ms:.0f}, learning (train_frequency 4, epsilon 0.01) "
