@@ -94,11 +94,10 @@ def parse_args(argv=None):
     parser.set_defaults(**ENV_DEFAULTS.get(known.env_id.split("-v")[0], {}))
     parser.set_defaults(**BUDGETS[budget], budget=budget)  # the budget wins
     args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    counts = "total_timesteps buffer_size batch_size target_network_frequency train_frequency gradient_steps"
+    counts = "total_timesteps buffer_size batch_size n_step target_network_frequency train_frequency"
+    counts += " gradient_steps eval_episodes"
     unit = "gamma start_e end_e exploration_fraction"
-    hub_utils.check_args(
-        args, f"{counts} n_step eval_episodes", "learning_rate", "torch_threads", unit, "tau"
-    )
+    hub_utils.check_args(args, counts, "learning_rate", "torch_threads", unit, "tau")
     memory = args.buffer_size * REPLAY_BYTES_PER_STEP
     hub_utils.check_memory(memory, f"--buffer-size {args.buffer_size}: the replay memory (as it fills)")
     if args.buffer_size < args.batch_size + FRAME_STACK:
