@@ -15,6 +15,13 @@ from hub_standin import HubStandIn, hub_standin  # noqa: F401  (hub_standin is a
 
 REPO = Path(__file__).resolve().parents[1]
 
+# pytest-xdist (`-n auto` in pyproject.toml) runs one worker per core. Each worker and the scripts it
+# starts get an equal share of the cores for torch and OpenMP: threads beyond the cores only wait on
+# each other. Set here, before anything imports torch; cli_env passes it on to every subprocess.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    cores_per_worker = (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores_per_worker)))
+
 # panda-gym needs pybullet, which has wheels for Python 3.10 and 3.11 only (requirements-robotics.txt):
 # elsewhere the Panda tests are skipped with this reason, shown by `pytest -ra` (make test).
 needs_panda_gym = pytest.mark.skipif(

@@ -2,6 +2,8 @@
 
 import ast
 import importlib.metadata
+import re
+import shlex
 
 import pytest
 from conftest import REPO
@@ -112,3 +114,27 @@ def test_the_code_is_formatted_and_linted_by_ruff():
     for command in (["format", "--check"], ["check"]):
         process = subprocess.run([str(ruff), *command, "."], cwd=REPO, capture_output=True, text=True)
         assert process.returncode == 0, f"ruff {' '.join(command)}:\n{process.stdout}{process.stderr}"
+
+
+def documented_commands():
+    """Every `python algorithms/<script>.py ...` command line the README and the scripts' own
+    docstrings show a user, as (where it is shown, script name, its flags)."""
+    sources = {"README.md": (REPO / "README.md").read_text()}
+    sources |= {path.name: ast.get_docstring(ast.parse(path.read_text())) for path in ALGORITHM_FILES}
+    pattern = re.compile(r"python (algorithms/(\w+)\.py)([^`#|\n(]*)")
+    return [
+        (source, f"{script}.py", shlex.split(flags.replace("<you>", "someone")))
+        for source, text in sources.items()
+        for _, script, flags in pattern.findall(text)
+    ]
+
+
+@pytest.mark.parametrize("source, script, flags", documented_commands(), ids=lambda value: str(value))
+def test_every_documented_command_parses_with_its_script(source, script, flags):
+    """A command copied from the README or a script's docstring is one the script accepts as it is now:
+    every flag exists and every value is valid (a renamed flag would end in a usage error)."""
+    assert (REPO / "algorithms" / script).is_file(), (source, script)
+    module = hub_utils.load_algorithm(script)
+    args = module.parse_args(flags)  # a usage error exits: pytest reports it with the message
+    if "--env-id" in flags:
+        assert args.env_id == flags[flags.index("--env-id") + 1]
