@@ -15,9 +15,9 @@ from hub_standin import HubStandIn, hub_standin  # noqa: F401  (hub_standin is a
 
 REPO = Path(__file__).resolve().parents[1]
 
-# pytest-xdist (`-n auto` in pyproject.toml) runs one worker per core. Each worker and the scripts it
-# starts get an equal share of the cores for torch and OpenMP: threads beyond the cores only wait on
-# each other. Set here, before anything imports torch; cli_env passes it on to every subprocess.
+# pytest-xdist (`-n auto` in pyproject.toml) runs one worker per core, up to 4. Each worker and the
+# scripts it starts get an equal share of the cores for torch and OpenMP: threads beyond the cores only
+# wait on each other. Set here, before anything imports torch; cli_env passes it on to every subprocess.
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
     cores_per_worker = (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores_per_worker)))
