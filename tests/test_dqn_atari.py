@@ -342,6 +342,10 @@ def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path)
         "--no-capture-video",
         "--eval-episodes",
         "1",
+        "--validation-every",
+        "300",
+        "--validation-games",
+        "1",
     ]
     interrupted = interrupt_run(flags, tmp_path)
     assert interrupted.returncode == 130, interrupted.stderr
@@ -349,6 +353,7 @@ def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path)
     checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
     stopped_at, stored = checkpoint["global_step"], checkpoint["replay_buffer"]["size"]
     assert 0 < stopped_at < 1500 and stored >= stopped_at + 1  # every step, plus the first observations
+    assert checkpoint["best"]["step"] <= stopped_at and "best_network" in checkpoint
     assert np.load(run_dir / checkpoint["frames"], mmap_mode="r").shape == (stored, 84, 84)
     assert not (run_dir / "model.safetensors").exists()
     assert (
@@ -367,6 +372,40 @@ def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path)
     assert training["games"] == len(games) >= 1 and all(
         game.value % 5 == 0 and game.value > 1 for game in games
     )
+    validations = {event.step: event.value for event in events.Scalars("charts/validation_result")}
+    assert sorted(validations) == [300, 600, 900, 1200, 1500]  # each once, before or after the interruption
+    assert validations[training["published_step"]] == max(validations.values())
+
+
+def test_the_published_network_is_the_best_validated_one_trained_as_without_validation(tmp_path):
+    """Validation games change nothing in training: the network published (the best mean - std of the
+    validations, the later one on a tie) is bit for bit the one a run without validation ends with
+    when it stops at that step (constant epsilon, so the two runs explore alike)."""
+    flags = ["algorithms/dqn_atari.py", *QUICK, "--seed", "1", "--exploration-fraction", "0"]
+    flags += ["--learning-rate", "0.005", "--no-capture-video"]  # here the step-200 network is best
+    total = flags.index("--total-timesteps") + 1
+    flags[total] = "600"
+    validated = run_cli(
+        [*flags, "--validation-every", "100", "--validation-games", "1"], tmp_path / "validated"
+    )
+    assert validated.returncode == 0, validated.stderr
+    run_dir = only_run_dir(tmp_path / "validated")
+    scores = [
+        (event.value, event.step)
+        for event in EventAccumulator(str(run_dir)).Reload().Scalars("charts/validation_result")
+    ]
+    assert [step for _, step in scores] == [200, 300, 400, 500, 600]  # after learning starts, and the last
+    training = json.loads((run_dir / "results.json").read_text())["training"]
+    best_score, best_step = max(scores)  # the higher step among equal scores
+    assert (training["validation_result"], training["published_step"]) == (round(best_score, 2), best_step)
+
+    flags[total] = str(best_step)
+    stopped = run_cli([*flags, "--validation-every", "0"], tmp_path / "stopped")
+    assert stopped.returncode == 0, stopped.stderr
+    stopped_dir = only_run_dir(tmp_path / "stopped")
+    assert "published_step" not in json.loads((stopped_dir / "results.json").read_text())["training"]
+    published, reference = (load_file(folder / "model.safetensors") for folder in (run_dir, stopped_dir))
+    assert all(torch.equal(published[name], reference[name]) for name in reference)
 
 
 def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_path):
@@ -390,6 +429,8 @@ def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_pat
         (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
         (["--end-e", "-0.1"], ["--end-e must be in [0, 1]"]),
         (["--learning-rate", "0"], ["--learning-rate must be > 0"]),
+        (["--validation-every", "-1"], ["--validation-every must be >= 0", "-1"]),
+        (["--validation-games", "0"], ["--validation-games must be >= 1"]),
     ],
 )
 def test_bad_values_are_user_errors(flags, fragments):
@@ -397,6 +438,9 @@ def test_bad_values_are_user_errors(flags, fragments):
         dqn_atari.make_env(dqn_atari.parse_args(flags))
     for fragment in fragments:
         assert fragment in str(error.value)
+
+
+VALIDATION_FLAGS = [("--budget", "cpu"), ("--budget", "full"), ("--validation-every", "0")]
 
 
 def budget(flags):
@@ -422,6 +466,12 @@ def test_defaults_and_help(capsys, monkeypatch):
     monkeypatch.setattr(dqn_atari.torch.cuda, "is_available", lambda: True)
     assert budget([]) == ("full", 1_000_000, 1_000_000, 80_000, 1)
     assert budget(["--no-cuda"]) == budget(["--budget", "cpu"]) == ("cpu", 100_000, 100_000, 10_000, 1)
+    validation = {flags: dqn_atari.parse_args(list(flags)).validation_every for flags in VALIDATION_FLAGS}
+    assert validation == {
+        ("--budget", "cpu"): 20_000,
+        ("--budget", "full"): 0,
+        ("--validation-every", "0"): 0,
+    }
     with pytest.raises(SystemExit):
         dqn_atari.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
@@ -449,6 +499,8 @@ def test_defaults_and_help(capsys, monkeypatch):
         "--max-grad-norm",
         "--double-dqn",
         "--budget",
+        "--validation-every",
+        "--validation-games",
         "--torch-threads",
         "--eval-episodes",
         "--track",
