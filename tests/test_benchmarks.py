@@ -362,3 +362,15 @@ def test_speed_split_follows_the_scripts_own_numbered_steps(tmp_path, monkeypatc
     assert sum(split.values()) == pytest.approx(1.0)
     assert any(part.endswith("/ environment") for part in split)
     assert any(part.startswith("3. learn") for part in split)
+
+
+def test_the_readmes_results_table_is_the_committed_benchmark_summary():
+    """README.md's results table is copied by hand from benchmarks/results/README.md (written by
+    report.py from the run records): every row must be there, as written, and nothing else."""
+
+    def table_rows(text):
+        return [line for line in text.splitlines() if line.startswith("| [")]
+
+    summary = table_rows((report.RESULTS / "README.md").read_text())
+    readme = table_rows((REPO / "README.md").read_text().replace("](benchmarks/results/", "]("))
+    assert summary and readme == summary
