@@ -82,6 +82,7 @@ def test_dqn_atari_checkpoint_without_its_frames(tmp_path):
         run_dir / "checkpoint.pt", q_network=q_network.state_dict(), target_network=q_network.state_dict(),
         optimizer=torch.optim.Adam(q_network.parameters()).state_dict(), replay_buffer=memory.state_dict(),
         global_step=0, games=0, gradient_steps=0, rng={}, frames="checkpoint_frames.1.npy",
+        best_network=q_network.state_dict(), best=dict(result=0.0, step=0),
     )  # fmt: skip
     resume_fails(tmp_path, "dqn_atari.py", run_dir, "runs/fake/checkpoint_frames.1.npy", "unreadable")
 
