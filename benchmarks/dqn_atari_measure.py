@@ -107,13 +107,19 @@ def speed(args):
         optimizer.step()
 
     update_ms = per_call_ms(gradient_step, 100)
+    adam_ms = per_call_ms(optimizer.step, 100)  # the gradients of the last step, again
+    fused = torch.optim.Adam(q_network.parameters(), lr=1e-4, fused=True)  # not in the script: see below
+    fused.step()
+    fused_ms = per_call_ms(fused.step, 100)
     print(
         f"threads {args.threads}: bare env step {bare_ms:.2f} ms ({1e3 / bare_ms:.0f} steps/s, "
         f"{4e3 / bare_ms:.0f} frames/s), env step and storing {env_ms:.2f} ms, greedy action "
         f"{act_ms:.2f} ms, minibatch sample "
         f"{sample_ms:.2f} ms, gradient step {update_ms:.1f} ms -> predicted SPS: warm-up (epsilon ~1) "
         f"{1e3 / env_ms:.0f}, learning (train_frequency 4, epsilon 0.01) "
-        f"{1e3 / (env_ms + 0.99 * act_ms + update_ms / 4):.0f}"
+        f"{1e3 / (env_ms + 0.99 * act_ms + update_ms / 4):.0f}; of the gradient step, Adam's update "
+        f"{adam_ms:.1f} ms (with fused=True, which the script leaves out so that any torch.optim "
+        f"optimizer swaps in: {fused_ms:.1f} ms)"
     )
 
 
