@@ -89,7 +89,7 @@ def parse_args(argv=None):
     parser.add_argument("--max-grad-norm", type=float, default=10.0, help="gradient norm clip (<= 0: off)")
     parser.add_argument("--double-dqn", action=BOOL, default=False, help="the online network picks a'")
     parser.add_argument("--validation-every", type=int, default=0, help="steps between validations (0: none)")
-    parser.add_argument("--validation-games", type=int, default=2, help="greedy games per validation")
+    parser.add_argument("--validation-games", type=int, default=5, help="greedy games per validation")
     parser.add_argument("--budget", choices=BUDGETS, help="cpu (the default without CUDA) or full (course)")
     parser.add_argument("--torch-threads", type=int, default=0, help="CPU threads of the CNN (0: one a core)")
     hub_utils.add_run_args(parser, exp_name="dqn_atari")
@@ -213,7 +213,9 @@ def main():
     target_network = QNetwork(n_actions).to(device)
     target_network.load_state_dict(q_network.state_dict())
     best_network = QNetwork(n_actions).to(device)  # the best validated network, published at the end
-    optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate)
+    # foreach: torch's multi-tensor Adam, the same update in fewer kernel calls (on a CPU, 2x faster than
+    # the default loop over tensors); every torch.optim optimizer but LBFGS takes the flag
+    optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate, foreach=True)
     replay_buffer = ReplayBuffer(args.buffer_size, args.n_step, args.gamma)
     act = greedy_policy(q_network, device)
     decay_steps = args.exploration_fraction * args.total_timesteps
