@@ -16,6 +16,7 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parent
 RUNS = BENCHMARKS / "runs"  # records and run folders (not committed)
 RESULTS = BENCHMARKS / "results"  # tables and plots (committed)
+ALGORITHMS = BENCHMARKS.parent / "algorithms"
 
 # The Deep RL Course's bars, on a run's result = mean - std over its evaluation episodes
 # (../shared/reference.md). CartPole's is Unit 4's.
@@ -228,10 +229,7 @@ def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
     for line in path.read_text().splitlines() if path.is_file() else []:
         if match := re.match(r"\| \[(\w+)\]\(\1\.md\) ", line):
             kept.setdefault(match.group(1), []).append(line)
-    with_records = (
-        sorted(path.name for path in runs_dir.iterdir() if path.is_dir()) if runs_dir.is_dir() else []
-    )
-    for algo in sorted(set(with_records) | set(kept)):
+    for algo in sorted(set(algorithms_with_records(runs_dir)) | set(kept)):
         records = load_records(algo, runs_dir)
         measured = {record["env_id"] for record in records}
         rows = [f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]]
@@ -240,6 +238,17 @@ def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def algorithms_with_records(runs_dir: Path) -> list[str]:
+    """The folders of runs_dir named after a script in algorithms/ and holding records: anything else
+    kept there by hand (an archived older code's runs, another tool's output) is no algorithm's result."""
+    folders = sorted(path for path in runs_dir.glob("*") if path.is_dir())
+    return [
+        path.name
+        for path in folders
+        if (ALGORITHMS / f"{path.name}.py").is_file() and load_records(path.name, runs_dir)
+    ]
 
 
 def load_records(algo: str, runs_dir: Path = RUNS) -> list[dict]:
@@ -254,9 +263,7 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=RUNS, help="where run.py keeps records")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where tables and plots go")
     args = parser.parse_args()
-    algos = (
-        [args.algo] if args.algo else sorted(path.name for path in args.runs_dir.glob("*") if path.is_dir())
-    )
+    algos = [args.algo] if args.algo else algorithms_with_records(args.runs_dir)
     for algo in algos:
         records = load_records(algo, args.runs_dir)
         if not records:

@@ -116,7 +116,14 @@ def test_table_counts_the_course_bar_per_seed_and_keeps_failures(tmp_path):
         path = tmp_path / "runs" / "ppo" / record["env_id"] / f"seed-{record['seed']}" / "record.json"
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(record))
+    # Folders kept there by hand are no algorithm's: another code's archived records, a tool's output.
+    archived = tmp_path / "runs" / "ppo-before" / "LunarLander-v2" / "seed-1" / "record.json"
+    archived.parent.mkdir(parents=True)
+    archived.write_text(json.dumps(records[0]))
+    (tmp_path / "runs" / "vizdoom" / "logs").mkdir(parents=True)
+    assert report.algorithms_with_records(tmp_path / "runs") == ["ppo"]
     summary = report.write_summary(tmp_path / "runs", tmp_path).read_text()
+    assert "ppo-before" not in summary and "vizdoom" not in summary
     assert "| [ppo](ppo.md) | LunarLander-v2 | 1,000 | 2 | 225.00 +/- 25.00 | 1/2 (>= 200) |" in summary
     assert "| [ppo](ppo.md) | Acrobot-v1 |" in summary
     # Records are not committed: an algorithm with none on this machine keeps its published rows.
