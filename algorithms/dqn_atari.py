@@ -213,8 +213,8 @@ def main():
     target_network = QNetwork(n_actions).to(device)
     target_network.load_state_dict(q_network.state_dict())
     best_network = QNetwork(n_actions).to(device)  # the best validated network, published at the end
-    # foreach: torch's multi-tensor Adam, the same update in fewer kernel calls (on a CPU, 2x faster than
-    # the default loop over tensors); every torch.optim optimizer but LBFGS takes the flag
+    # foreach: torch's multi-tensor Adam, the same update in fewer calls (8.2 instead of 9.9 ms a step on
+    # this project's CPU); SGD, RMSprop, AdamW and the others take the flag too (not LBFGS or SparseAdam)
     optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate, foreach=True)
     replay_buffer = ReplayBuffer(args.buffer_size, args.n_step, args.gamma)
     act = greedy_policy(q_network, device)
