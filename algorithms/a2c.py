@@ -21,7 +21,7 @@ the evaluated policy is its mode. Dict observations (panda-gym) are flattened in
 For robotics the course normalizes observations and rewards with running mean/std (SB3's
 VecNormalize): the observation statistics are saved with the model and frozen at evaluation.
 RMSprop as A2C was published (SB3's settings), or --optimizer adam. --resume finishes exactly as the
-uninterrupted run would, except on panda-gym (PyBullet does not repeat a run exactly in one process).
+uninterrupted run would.
 
     python algorithms/a2c.py --env-id PandaReachDense-v3     (pip install -r requirements-robotics.txt)
     python algorithms/a2c.py --env-id CartPole-v1
@@ -36,62 +36,56 @@ import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-import hub_utils
+import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
+from hub_utils import UserError, resolve_env_id
+from training_run import nonnegative_float, nonnegative_int, positive_float, positive_int, unit_float
 
 # Per-environment defaults; any flag overrides them. CartPole and LunarLander are RL Zoo's A2C
 # settings (hyperparams/a2c.yml: LunarLander lr lin_0.00083, i.e. decayed linearly to 0). PandaReach
 # is the course's Unit 6 set-up (SB3 A2C, 4 envs, VecNormalize of observations and rewards) with a
-# budget that passes the bar on a laptop core in minutes instead of the course's 1M steps.
+# smaller budget than the course's 1M steps that still passes the bar (benchmarks/README.md).
+LUNAR_LANDER = dict(num_envs=8, num_steps=5, gamma=0.995, learning_rate=8.3e-4, anneal_lr=True)
+PANDA_REACH = dict(num_envs=4, normalize_observation=True, normalize_reward=True, total_timesteps=100_000)
 ENV_DEFAULTS = {
     "CartPole": dict(num_envs=8, total_timesteps=500_000, ent_coef=0.0),
-    "LunarLander": dict(num_envs=8, num_steps=5, gamma=0.995, learning_rate=8.3e-4, anneal_lr=True,
-                        ent_coef=1e-5, total_timesteps=200_000),
-    "PandaReachDense": dict(num_envs=4, normalize_observation=True, normalize_reward=True,
-                            total_timesteps=100_000),
-}  # fmt: skip
+    "LunarLander": dict(LUNAR_LANDER, ent_coef=1e-5, total_timesteps=200_000),
+    "PandaReachDense": PANDA_REACH,
+}
 
 
 def parse_args(argv=None):
-    BOOL = argparse.BooleanOptionalAction
-    defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
-    raw_text = argparse.RawDescriptionHelpFormatter
-    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
-    parser.add_argument("--env-id", default="PandaReachDense-v3", help="1-D Box or Dict-of-Box observations")
-    parser.add_argument("--seed", type=int, default=1, help="seed of torch and of the environments")
-    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
-    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
-    parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
-    parser.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop", help="SB3: rmsprop")
-    parser.add_argument("--learning-rate", type=float, default=7e-4, help="optimizer step size")
-    parser.add_argument("--optimizer-eps", type=float, default=1e-5, help="epsilon of RMSprop or Adam")
-    parser.add_argument("--anneal-lr", action=BOOL, default=False, help="decay the learning rate to 0")
-    parser.add_argument("--num-envs", type=int, default=4, help="parallel environments")
-    parser.add_argument("--num-steps", type=int, default=5, help="steps per env per update: the n of n-step")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
-    parser.add_argument("--gae-lambda", type=float, default=1.0, help="lambda of GAE (1: n-step returns)")
-    parser.add_argument("--norm-adv", action=BOOL, default=False, help="standardize the advantages")
-    parser.add_argument("--ent-coef", type=float, default=0.0, help="entropy bonus coefficient")
-    parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss (MSE) coefficient")
-    parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
-    parser.add_argument("--normalize-observation", action=BOOL, default=False, help="running mean/std, +-10")
-    parser.add_argument("--normalize-reward", action=BOOL, default=False, help="r / std(return), +-10")
-    parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer")
-    hub_utils.add_run_args(parser, exp_name="a2c")
-
-    env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
-    parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    counts = "total_timesteps num_envs num_steps eval_episodes hidden_size"
-    positive, nonnegative = "learning_rate optimizer_eps max_grad_norm", "ent_coef vf_coef"
-    hub_utils.check_args(args, counts, positive, nonnegative, unit="gamma gae_lambda")
+    parser = training_run.ScriptParser(__doc__, exp_name="a2c", env_defaults=ENV_DEFAULTS)
+    add, BOOL = parser.add_argument, argparse.BooleanOptionalAction
+    add("--env-id", default="PandaReachDense-v3", help="1-D Box or Dict-of-Box observations")
+    add("--seed", type=nonnegative_int, default=1, help="seed of torch and of the environments")
+    add("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    add("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    add("--total-timesteps", type=positive_int, default=500_000, help="environment steps to train for")
+    add("--optimizer", choices=("rmsprop", "adam"), default="rmsprop", help="SB3: rmsprop")
+    add("--learning-rate", type=positive_float, default=7e-4, help="optimizer step size")
+    add("--optimizer-eps", type=positive_float, default=1e-5, help="epsilon of RMSprop or Adam")
+    add("--anneal-lr", action=BOOL, default=False, help="decay the learning rate to 0")
+    add("--num-envs", type=positive_int, default=4, help="parallel environments")
+    add("--num-steps", type=positive_int, default=5, help="steps per env per update: the n of n-step")
+    add("--gamma", type=unit_float, default=0.99, help="discount factor")
+    add("--gae-lambda", type=unit_float, default=1.0, help="lambda of GAE (1: n-step returns)")
+    add("--norm-adv", action=BOOL, default=False, help="standardize the advantages")
+    add("--ent-coef", type=nonnegative_float, default=0.0, help="entropy bonus coefficient")
+    add("--vf-coef", type=nonnegative_float, default=0.5, help="value loss (MSE) coefficient")
+    add("--max-grad-norm", type=positive_float, default=0.5, help="global gradient norm clip")
+    add("--normalize-observation", action=BOOL, default=False, help="running mean/std, +-10")
+    add("--normalize-reward", action=BOOL, default=False, help="r / std(return), +-10")
+    add("--hidden-size", type=positive_int, default=64, help="units of each hidden layer")
+    args = parser.parse(argv)
     parameters = 2 * args.hidden_size * (args.hidden_size + 2)  # at least: actor and critic, 2 layers each
-    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, f"--hidden-size {args.hidden_size}")
-    batch_size = args.num_envs * args.num_steps
-    if args.total_timesteps < batch_size:
-        rollout = f"one rollout (--num-envs x --num-steps = {batch_size} steps)"
-        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
+    training_run.check_memory(
+        parameters * training_run.BYTES_PER_PARAMETER, f"--hidden-size {args.hidden_size}"
+    )
+    rollout = f"one rollout (--num-envs x --num-steps = {args.num_envs * args.num_steps} steps)"
+    if args.total_timesteps < args.num_envs * args.num_steps:
+        raise UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
     return args
 
 
@@ -124,21 +118,39 @@ def make_env(args, render_mode=None):
     """One environment, as the vector env runs it: used for evaluation and `hub_utils.py enjoy`."""
     # render_mode only when asked for: panda-gym refuses render_mode=None (its own default renders headless)
     render = {"render_mode": render_mode} if render_mode else {}
-    env = with_flat_observations(gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), **render))
-    if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
+    env = with_flat_observations(gym.make(resolve_env_id(args.env_id, quiet=True), **render))
+    observations, actions = env.observation_space, env.action_space
+    if not (isinstance(observations, gym.spaces.Box) and len(observations.shape) == 1):
         needs = "a 1-D Box or a Dict of Box observation space"
-        raise hub_utils.UserError(f"a2c.py needs {needs}; {args.env_id} has {env.observation_space}")
-    if not isinstance(env.action_space, (gym.spaces.Discrete, gym.spaces.Box)):
-        raise hub_utils.UserError(f"a2c.py needs Discrete/Box actions; {args.env_id} has {env.action_space}")
+        raise UserError(f"a2c.py needs {needs}; {args.env_id} has {observations}")
+    if not isinstance(actions, (gym.spaces.Discrete, gym.spaces.Box)):
+        raise UserError(f"a2c.py needs Discrete/Box actions; {args.env_id} has {actions}")
     return env
+
+
+class SeededGoals(gym.Wrapper):
+    """panda-gym re-creates its goal generator at every reset, from the reset's seed or, without one (each
+    later episode of a vector env), from the system's entropy. Here such a reset gets a seed drawn from the
+    env's own generator (seeded by the first reset, restored by EpisodeRecorder): a seeded run repeats."""
+
+    def reset(self, *, seed=None, options=None):
+        if seed is None:
+            seed = int(self.unwrapped.np_random.integers(2**32))
+        return self.env.reset(seed=seed, options=options)
 
 
 def make_vector_env(env_id, num_envs):
     """num_envs copies of the env (Dict observations flattened), in this process, with episode statistics.
     SAME_STEP autoreset: every step is a real transition (the last observation is in info["final_obs"]);
     EpisodeRecorder keeps each running episode's reset and actions for an exact --resume."""
-    env_fns = [lambda: hub_utils.EpisodeRecorder(with_flat_observations(gym.make(env_id)))] * num_envs
-    envs = gym.vector.SyncVectorEnv(env_fns, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+
+    def make():
+        env = with_flat_observations(gym.make(env_id))
+        if type(env.unwrapped).__module__.startswith("panda_gym."):
+            env = SeededGoals(env)
+        return training_run.EpisodeRecorder(env)
+
+    envs = gym.vector.SyncVectorEnv([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
 
@@ -156,10 +168,8 @@ class RunningMeanStd(nn.Module):
         batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
         delta, total = batch_mean - self.mean, self.count + batch_count
         self.mean += delta * batch_count / total
-        self.var.copy_(
-            (self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total)
-            / total
-        )
+        m2 = self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total
+        self.var.copy_(m2 / total)
         self.count.fill_(total)
 
 
@@ -178,16 +188,20 @@ class Agent(nn.Module):
         obs_size = observation_space.shape[0]
         self.continuous = isinstance(action_space, gym.spaces.Box)
         action_size = action_space.shape[0] if self.continuous else action_space.n
-
-        def mlp(out_size, out_std):
-            return nn.Sequential(
-                layer_init(nn.Linear(obs_size, hidden_size)), nn.Tanh(),
-                layer_init(nn.Linear(hidden_size, hidden_size)), nn.Tanh(),
-                layer_init(nn.Linear(hidden_size, out_size), std=out_std),
-            )  # fmt: skip
-
-        self.critic = mlp(1, out_std=1.0)
-        self.actor = mlp(action_size, out_std=0.01)  # near-uniform initial policy
+        self.critic = nn.Sequential(
+            layer_init(nn.Linear(obs_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, 1), std=1.0),
+        )
+        self.actor = nn.Sequential(
+            layer_init(nn.Linear(obs_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, hidden_size)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden_size, action_size), std=0.01),  # near-uniform initial policy
+        )
         if self.continuous:
             self.actor_logstd = nn.Parameter(torch.zeros(1, action_size))  # state-independent log-std
         self.obs_rms = RunningMeanStd(observation_space.shape) if normalize_observation else None
@@ -237,11 +251,9 @@ def compute_advantages(rewards, values, episode_continues, truncation_values, ga
     delta_t = r_t + gamma * V(s_{t+1}) - V(s_t)
     A_t     = delta_t + gamma * lambda * A_{t+1}   (the sum restarts where an episode ended)
 
-    ``values`` has one more row than ``rewards``: V of the observation after the rollout. Where an
-    episode ended at step t (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and
-    ``truncation_values[t]``, V of its final observation, if it was truncated: a time limit is not
-    the end of the task, so it still bootstraps. Returns the advantages and value targets A + V.
-    """
+    ``values`` has one more row than ``rewards``: V after the rollout. Where an episode ended at step t
+    (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and ``truncation_values[t]`` if
+    it was truncated (a time limit still bootstraps). Returns the advantages and value targets A + V."""
     next_values = values[1:] * episode_continues + truncation_values
     values = values[:-1]
     deltas = rewards + gamma * next_values - values  # every step's delta at once; the sum is sequential
@@ -307,8 +319,8 @@ def main():
     if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
         keys = ("iteration", "global_step", "torch_rng", "discounted_return", "running_episodes")
         into = dict(agent=agent, optimizer=optimizer, return_rms=return_rms)
-        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
-    run = hub_utils.start_run(args, __file__)
+        checkpoint = training_run.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
+    run = training_run.start_run(args, __file__)
     envs = make_vector_env(run.env_id, args.num_envs)
     discounted_return = np.zeros(args.num_envs)
 
@@ -320,29 +332,30 @@ def main():
     values = torch.zeros((args.num_steps + 1, args.num_envs), device=device)
 
     start_iteration, global_step = 1, 0
-    checkpoint_path = run.dir / "checkpoint.pt"
     next_obs, _ = envs.reset(seed=args.seed)  # env i starts from seed + i (CleanRL's convention)
     if run.resumed:  # continue exactly where the interrupted run stopped, its episodes replayed
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"].cpu())
         discounted_return = checkpoint["discounted_return"].numpy()
-        next_obs = hub_utils.replay_running_episodes(envs, checkpoint["running_episodes"])
+        next_obs = training_run.replay_running_episodes(envs, checkpoint["running_episodes"])
 
     def observe(observation):  # normalized, on the device (where the observation statistics live)
         return agent.normalize(torch.as_tensor(observation, dtype=torch.float32, device=device))
 
-    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    progress = run.progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     for iteration in range(start_iteration, num_iterations + 1):
-        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between updates
-            hub_utils.save_checkpoint(
-                checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(),
-                return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                torch_rng=torch.get_rng_state(), discounted_return=torch.from_numpy(discounted_return),
-                running_episodes=hub_utils.running_episodes(envs),
-            )  # fmt: skip
-            progress.close()
-            run.exit_interrupted()
+        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between updates, then exit
+            run.checkpoint_and_exit(
+                agent=agent.state_dict(),
+                optimizer=optimizer.state_dict(),
+                return_rms=return_rms.state_dict(),
+                iteration=iteration,
+                global_step=global_step,
+                torch_rng=torch.get_rng_state(),
+                discounted_return=torch.from_numpy(discounted_return),
+                running_episodes=training_run.running_episodes(envs),
+            )
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
             for group in optimizer.param_groups:
                 group["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
@@ -418,30 +431,19 @@ def main():
             run.writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
             run.writer.add_scalar("charts/SPS", sps, global_step)
         progress.update(batch_size, sps=sps, ret=recent_return)
-    progress.close()
     envs.close()
     training_seconds = time.time() - start_time
+    sps = round((global_step - start_step) / training_seconds)
+    training = dict(env_steps=global_step, wall_time_s=round(training_seconds, 1), sps=sps)
 
-    # Save the weights with the frozen observation statistics (safetensors: loading never runs code)
-    # and evaluate the deterministic policy.
+    # Save the weights with the frozen observation statistics, then evaluate the deterministic policy
+    # on seeds of its own and publish.
     agent = agent.cpu().eval()
-    save_file(agent.state_dict(), run.dir / "model.safetensors")
-    checkpoint_path.unlink(missing_ok=True)
-    policy = deterministic_policy(agent, action_space)
-    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
-    evaluation = hub_utils.evaluate(policy, make_env(args), seeds)
-    if args.capture_video:
-        video_env = make_env(args, render_mode="rgb_array")
-        fps = video_env.metadata.get("render_fps", 30)
-        hub_utils.record_video(policy, video_env, run.dir / "replay.mp4", fps=fps, seed=seeds[0])
-    training = dict(env_steps=global_step, wall_time_s=round(training_seconds, 1))
-    training.update(sps=round((global_step - start_step) / training_seconds))
-    card = dict(algo="a2c", algo_title="A2C", model_file="model.safetensors")
-    card.update(video_fps=probe_env.metadata.get("render_fps", 30))
-    results = hub_utils.write_results(run, args, evaluation=evaluation, training=training, **card)
-    run.close()
-    hub_utils.upload_if_requested(run, args, results)
+    training_run.save_weights(agent.state_dict(), run.dir / "model.safetensors")
+    policy, fps = deterministic_policy(agent, action_space), probe_env.metadata.get("render_fps", 30)
+    card = dict(algo="a2c", algo_title="A2C", model_file="model.safetensors", video_fps=fps)
+    training_run.publish(run, args, policy, make_env, training=training, **card)
 
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

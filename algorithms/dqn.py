@@ -36,97 +36,73 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-import hub_utils
+import fast_paths  # acting fast on a CPU: the Q-network's numpy mirror
+import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
+from hub_utils import UserError, resolve_env_id
+from training_run import (
+    fraction,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    unit_float,
+)
 
 # The flags' defaults are CleanRL's, tuned for CartPole-v1 (500k steps). LunarLander uses RL Zoo's
 # DQN settings (a 256-256 network, epsilon floor 0.1, target update every 250 steps) with CleanRL's
 # loss (squared error, no gradient clipping), one gradient step per 4 environment steps instead of
 # the Zoo's 4, and 500k steps instead of 100k. Both are measured in benchmarks/README.md.
-ENV_DEFAULTS = {
-    "LunarLander": dict(
-        total_timesteps=500_000, learning_rate=6.3e-4, buffer_size=50_000, batch_size=128, learning_starts=0,
-        gamma=0.99, target_network_frequency=250, train_frequency=4, gradient_steps=1,
-        exploration_fraction=0.12, end_e=0.1, hidden_sizes=[256, 256],
-    )
-}  # fmt: skip
+LUNAR_LANDER = dict(total_timesteps=500_000, learning_rate=6.3e-4, buffer_size=50_000, batch_size=128)
+LUNAR_LANDER.update(learning_starts=0, gamma=0.99, target_network_frequency=250, train_frequency=4)
+LUNAR_LANDER.update(gradient_steps=1, exploration_fraction=0.12, end_e=0.1, hidden_sizes=[256, 256])
+ENV_DEFAULTS = {"LunarLander": LUNAR_LANDER}
 
 
 def parse_args(argv=None):
-    parser = hub_utils.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()),
-    )
-    BOOL = argparse.BooleanOptionalAction
-    parser.add_argument(
-        "--env-id", default="CartPole-v1", help="a gymnasium id: Discrete actions, 1-D Box obs"
-    )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the env, the network and exploration")
-    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
-    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA when it is available")
-    parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
-    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="the optimizer's step size")
-    parser.add_argument("--buffer-size", type=int, default=10_000, help="transitions the replay buffer holds")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
-    parser.add_argument("--tau", type=float, default=1.0, help="target update rate (1: copy; < 1: Polyak)")
-    parser.add_argument(
-        "--target-network-frequency", type=int, default=500, help="steps between target updates"
-    )
-    parser.add_argument("--batch-size", type=int, default=128, help="transitions per gradient step")
-    parser.add_argument("--start-e", type=float, default=1.0, help="exploration epsilon at the start")
-    parser.add_argument("--end-e", type=float, default=0.05, help="exploration epsilon after the decay")
-    parser.add_argument(
-        "--exploration-fraction", type=float, default=0.5, help="share of training to decay over"
-    )
-    parser.add_argument("--learning-starts", type=int, default=10_000, help="steps before the first update")
-    parser.add_argument("--train-frequency", type=int, default=10, help="steps between training rounds")
-    parser.add_argument("--gradient-steps", type=int, default=1, help="gradient steps per training round")
-    parser.add_argument(
-        "--loss", choices=["huber", "mse"], default="mse", help="TD loss: Huber or squared error"
-    )
-    parser.add_argument("--max-grad-norm", type=float, default=0.0, help="gradient norm clip (0: none)")
-    parser.add_argument(
-        "--double-dqn", action=BOOL, default=False, help="the online network picks a' (Double DQN)"
-    )
-    parser.add_argument("--hidden-sizes", type=int, nargs="+", default=[120, 84], help="hidden layer widths")
-    parser.add_argument(
-        "--fast-acting",
-        action=BOOL,
-        default=True,
-        help="on a CPU, act through a numpy mirror of the Q-network",
-    )
-    hub_utils.add_run_args(parser, exp_name="dqn")
-
-    env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
-    parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    counts = "total_timesteps buffer_size batch_size target_network_frequency train_frequency gradient_steps"
-    unit = "gamma start_e end_e exploration_fraction"
-    hub_utils.check_args(
-        args, f"{counts} eval_episodes hidden_sizes", "learning_rate", unit=unit, fraction="tau"
-    )
-    hub_utils.check_args(args, nonnegative="learning_starts max_grad_norm")
+    parser = training_run.ScriptParser(__doc__, exp_name="dqn", env_defaults=ENV_DEFAULTS)
+    add, BOOL = parser.add_argument, argparse.BooleanOptionalAction
+    add("--env-id", default="CartPole-v1", help="a gymnasium id: Discrete actions, 1-D Box obs")
+    add("--seed", type=nonnegative_int, default=1, help="seed of the env, the network and exploration")
+    add("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    add("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    add("--total-timesteps", type=positive_int, default=500_000, help="environment steps to train for")
+    add("--learning-rate", type=positive_float, default=2.5e-4, help="the optimizer's step size")
+    add("--buffer-size", type=positive_int, default=10_000, help="transitions the replay buffer holds")
+    add("--gamma", type=unit_float, default=0.99, help="discount factor")
+    add("--tau", type=fraction, default=1.0, help="target network update rate (1: a copy; < 1: Polyak)")
+    add("--target-network-frequency", type=positive_int, default=500, help="steps between target updates")
+    add("--batch-size", type=positive_int, default=128, help="transitions per gradient step")
+    add("--start-e", type=unit_float, default=1.0, help="exploration epsilon at the start")
+    add("--end-e", type=unit_float, default=0.05, help="exploration epsilon after the decay")
+    add("--exploration-fraction", type=unit_float, default=0.5, help="share of training epsilon decays over")
+    add("--learning-starts", type=nonnegative_int, default=10_000, help="steps before the first update")
+    add("--train-frequency", type=positive_int, default=10, help="steps between training rounds")
+    add("--gradient-steps", type=positive_int, default=1, help="gradient steps per training round")
+    add("--loss", choices=["huber", "mse"], default="mse", help="TD loss: Huber or squared error")
+    add("--max-grad-norm", type=nonnegative_float, default=0.0, help="gradient norm clip (0: off)")
+    add("--double-dqn", action=BOOL, default=False, help="the online network picks a' (Double DQN)")
+    add("--hidden-sizes", type=positive_int, nargs="+", default=[120, 84], help="hidden layer widths")
+    add("--fast-acting", action=BOOL, default=True, help="on a CPU, act via the Q-network's numpy mirror")
+    args = parser.parse(argv)
     widths = args.hidden_sizes
     parameters = sum(a * b for a, b in zip(widths, widths[1:])) + widths[0] + widths[-1]  # at least
     what = f"--hidden-sizes {' '.join(map(str, widths))}: the Q-network"
-    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, what)
+    training_run.check_memory(parameters * training_run.BYTES_PER_PARAMETER, what)
     if args.batch_size > args.buffer_size:
-        raise hub_utils.UserError(
-            f"--batch-size {args.batch_size} is larger than --buffer-size {args.buffer_size}"
-        )
+        raise UserError(f"--batch-size {args.batch_size} is larger than --buffer-size {args.buffer_size}")
     return args
 
 
 def make_env(args, render_mode=None):
     """One environment; refuses the spaces a Q-network with one output per action cannot handle."""
-    env = gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
+    env = gym.make(resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
     if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise hub_utils.UserError(
+        raise UserError(
             f"dqn.py needs a Discrete action space; {args.env_id} has {env.action_space} "
             f"(continuous actions: use ppo.py or a2c.py)"
         )
     if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
-        raise hub_utils.UserError(
+        raise UserError(
             f"dqn.py needs a 1-D Box observation space; {args.env_id} has "
             f"{env.observation_space} (Atari pixels: use dqn_atari.py)"
         )
@@ -187,9 +163,7 @@ class ReplayBuffer:
 
 def linear_epsilon(step, start_e, end_e, decay_steps):
     """epsilon falls linearly from start_e at step 0 to end_e at decay_steps, then stays there."""
-    if decay_steps <= 0:
-        return end_e
-    return start_e + (end_e - start_e) * min(step / decay_steps, 1.0)
+    return end_e if decay_steps <= 0 else start_e + (end_e - start_e) * min(step / decay_steps, 1.0)
 
 
 def td_target(rewards, next_obs, terminations, gamma, target_network, q_network=None):
@@ -215,7 +189,7 @@ def update_target(target_network, q_network, tau):
 def greedy_policy(q_network, mirror=None):
     """argmax_a Q_theta(s, a) for one observation: the action played when not exploring, and the
     deterministic policy evaluated and published (always by the network itself). While training on a
-    CPU, `mirror` (hub_utils.numpy_mirror: the network's layers run by numpy, derived from it and
+    CPU, `mirror` (fast_paths.numpy_mirror: the network's layers run by numpy, derived from it and
     checked against it) computes the same Q-values with a fraction of torch's per-call overhead."""
     if mirror is not None:
         return lambda obs: int(mirror(obs).argmax())
@@ -248,40 +222,35 @@ def main():
 
     obs_size, n_actions = env.observation_space.shape[0], env.action_space.n
     buffer_bytes = args.buffer_size * (2 * 4 * obs_size + 16)  # float32 s and s', int64 a, r, terminated
-    hub_utils.check_memory(buffer_bytes, f"--buffer-size {args.buffer_size}: the replay buffer")
+    training_run.check_memory(buffer_bytes, f"--buffer-size {args.buffer_size}: the replay buffer")
     q_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
     target_network = QNetwork(obs_size, n_actions, args.hidden_sizes).to(device)
     target_network.load_state_dict(q_network.state_dict())
     optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate)
+    networks = dict(q_network=q_network, target_network=target_network, optimizer=optimizer)  # checkpointed
     mirror = None  # the fast path: the network's own layers run by numpy, checked against it
     if args.fast_acting and device.type == "cpu":
         probe = np.random.default_rng(0).normal(0.0, 3.0, (256, obs_size)).astype(np.float32)
-        mirror = hub_utils.numpy_mirror(q_network, probe, off_switch="--no-fast-acting")
+        mirror = fast_paths.numpy_mirror(q_network, probe, off_switch="--no-fast-acting")
     act = greedy_policy(q_network, mirror)
     replay_buffer = ReplayBuffer(args.buffer_size, obs_size)
-    if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
-        keys = ("global_step", "episodes", "gradient_steps", "rng", "env_rng", "replay_buffer")
-        networks = dict(q_network=q_network, target_network=target_network, optimizer=optimizer)
-        path = args.resume / "checkpoint.pt"
-        checkpoint = hub_utils.load_checkpoint(path, keys, into=networks, map_location=device)
-    run = hub_utils.start_run(args, __file__)
     decay_steps = args.exploration_fraction * args.total_timesteps
 
     global_step, episodes, gradient_steps = 0, 0, 0
-    checkpoint_path = run.dir / "checkpoint.pt"
+    if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
+        keys = "replay_buffer global_step episodes gradient_steps rng env_rng".split()
+        checkpoint = training_run.load_checkpoint(args.resume / "checkpoint.pt", keys, networks, device)
+    run = training_run.start_run(args, __file__)
     obs, _ = env.reset(seed=args.seed)
     if run.resumed:  # continue exactly where the interrupted run stopped (at an episode's start)
         replay_buffer.load_state_dict(checkpoint["replay_buffer"])
-        global_step, episodes, gradient_steps = (
-            checkpoint["global_step"],
-            checkpoint["episodes"],
-            checkpoint["gradient_steps"],
-        )
+        global_step, episodes = checkpoint["global_step"], checkpoint["episodes"]
+        gradient_steps = checkpoint["gradient_steps"]
         rng.bit_generator.state = checkpoint["rng"]
         env.unwrapped.np_random.bit_generator.state = checkpoint["env_rng"]
         obs, _ = env.reset()
 
-    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    progress = run.progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step = time.time(), global_step
     episode_return, episode_length, recent_return = 0.0, 0, float("nan")
     while global_step < args.total_timesteps:
@@ -300,21 +269,12 @@ def main():
         # 3. learn from minibatches of past transitions, once the buffer holds enough
         if global_step > args.learning_starts and global_step % args.train_frequency == 0:
             for _ in range(args.gradient_steps):
-                b_obs, b_actions, b_rewards, b_next_obs, b_terminations = replay_buffer.sample(
-                    args.batch_size, rng, device
-                )
-                target = td_target(
-                    b_rewards,
-                    b_next_obs,
-                    b_terminations,
-                    args.gamma,
-                    target_network,
-                    q_network if args.double_dqn else None,
-                )
+                batch = replay_buffer.sample(args.batch_size, rng, device)
+                b_obs, b_actions, b_rewards, b_next_obs, b_terminations = batch
+                online = q_network if args.double_dqn else None  # Double DQN: the online network picks a'
+                target = td_target(b_rewards, b_next_obs, b_terminations, args.gamma, target_network, online)
                 q_taken = q_network(b_obs).gather(1, b_actions.unsqueeze(1)).squeeze(1)  # Q_theta(s, a)
-                loss = (
-                    F.smooth_l1_loss(q_taken, target) if args.loss == "huber" else F.mse_loss(q_taken, target)
-                )
+                loss = (F.smooth_l1_loss if args.loss == "huber" else F.mse_loss)(q_taken, target)
                 optimizer.zero_grad()
                 loss.backward()
                 if args.max_grad_norm > 0:
@@ -329,7 +289,7 @@ def main():
         if global_step > args.learning_starts and global_step % args.target_network_frequency == 0:
             update_target(target_network, q_network, args.tau)
             if mirror is not None:  # the fast path proves itself again
-                hub_utils.check_mirror(mirror, q_network, probe, off_switch="--no-fast-acting")
+                fast_paths.check_mirror(mirror, q_network, probe, off_switch="--no-fast-acting")
 
         if terminated or truncated:
             episodes += 1
@@ -338,57 +298,30 @@ def main():
             run.writer.add_scalar("charts/episodic_length", episode_length, global_step)
             run.writer.add_scalar("charts/epsilon", epsilon, global_step)
             episode_return, episode_length = 0.0, 0
-            if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between episodes, exactly resumable
-                hub_utils.save_checkpoint(
-                    checkpoint_path, q_network=q_network.state_dict(),
-                    target_network=target_network.state_dict(),
-                    optimizer=optimizer.state_dict(), replay_buffer=replay_buffer.state_dict(),
-                    global_step=global_step, episodes=episodes, gradient_steps=gradient_steps,
-                    rng=rng.bit_generator.state, env_rng=env.unwrapped.np_random.bit_generator.state,
-                )  # fmt: skip
-                progress.close()
-                run.exit_interrupted()
+            if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between episodes (exactly resumable), exit
+                state = {name: value.state_dict() for name, value in networks.items()}
+                state.update(replay_buffer=replay_buffer.state_dict(), rng=rng.bit_generator.state)
+                state.update(global_step=global_step, episodes=episodes, gradient_steps=gradient_steps)
+                run.checkpoint_and_exit(**state, env_rng=env.unwrapped.np_random.bit_generator.state)
             obs, _ = env.reset()
 
         if global_step % 1000 == 0 or global_step == args.total_timesteps:
             sps = (global_step - start_step) / max(time.time() - start_time, 1e-9)
             run.writer.add_scalar("charts/SPS", sps, global_step)
             progress.update(global_step - progress.done, sps=sps, ret=recent_return)
-    progress.close()
     env.close()
     training_seconds = time.time() - start_time
+    training = dict(env_steps=global_step, episodes=episodes, gradient_steps=gradient_steps)
+    training.update(wall_time_s=round(training_seconds, 1))
+    training.update(sps=round((global_step - start_step) / max(training_seconds, 1e-9)))
 
-    # Save the weights (safetensors: loading them never runs code), then evaluate the greedy policy.
+    # Save the weights, then evaluate the greedy policy on seeds of its own and publish.
     q_network = q_network.cpu().eval()
-    hub_utils.save_weights(q_network.state_dict(), run.dir / "model.safetensors")
-    checkpoint_path.unlink(missing_ok=True)
-    act = greedy_policy(q_network)
-    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
-    evaluation = hub_utils.evaluate(act, make_env(args), seeds)
+    training_run.save_weights(q_network.state_dict(), run.dir / "model.safetensors")
     fps = env.metadata.get("render_fps", 30)
-    if args.capture_video:
-        hub_utils.record_video(
-            act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4", fps=fps, seed=seeds[0]
-        )
-    results = hub_utils.write_results(
-        run,
-        args,
-        algo="dqn",
-        algo_title="DQN",
-        evaluation=evaluation,
-        model_file="model.safetensors",
-        video_fps=fps,
-        training=dict(
-            env_steps=global_step,
-            episodes=episodes,
-            gradient_steps=gradient_steps,
-            wall_time_s=round(training_seconds, 1),
-            sps=round((global_step - start_step) / max(training_seconds, 1e-9)),
-        ),
-    )
-    run.close()
-    hub_utils.upload_if_requested(run, args, results)
+    card = dict(algo="dqn", algo_title="DQN", model_file="model.safetensors", video_fps=fps)
+    training_run.publish(run, args, greedy_policy(q_network), make_env, training=training, **card)
 
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

@@ -14,15 +14,14 @@ output per action. Training follows the course's pseudocode:
         every target_network_frequency steps: theta_target <- tau * theta + (1 - tau) * theta_target
         every validation_every steps: play greedy games; keep theta if it scores best so far
 
-epsilon decays linearly from --start-e to --end-e over the first --exploration-fraction of
-training. With --n-step 1 (the course's DQN) the target is y = r_t + gamma * max_a' Q_target(s_t+1, a');
-more steps of real rewards propagate them faster (Rainbow's multi-step returns). With
---double-dqn the online network picks a' and the target network values it.
-Training alone ends the agent's episode at every lost life and clips rewards to their sign;
-evaluation plays whole games with the real score, as the course's leaderboard does. With
---validation-every (SB3's EvalCallback and best model), the network published is the one whose greedy
-games on validation seeds (not the evaluation's) scored the best mean - std. Ctrl-C saves the networks,
-the optimizer and the replay memory; `--resume` continues them with a new game (not bit-identical).
+epsilon decays linearly from --start-e to --end-e over the first --exploration-fraction of training.
+--n-step 1 is the course's DQN; more steps of real rewards propagate them faster (Rainbow's multi-step
+returns). With --double-dqn the online network picks a' and the target network values it. Training
+alone ends the agent's episode at every lost life and clips rewards to their sign; evaluation plays
+whole games with the real score, as the course's leaderboard does. With --validation-every (SB3's
+EvalCallback and best model), the network published is the one whose greedy games on validation seeds
+(not the evaluation's) scored the best mean - std. Ctrl-C saves the networks, the optimizer and the
+replay memory; `--resume` continues them with a new game (not bit-identical).
 
     python algorithms/dqn_atari.py --env-id SpaceInvadersNoFrameskip-v4   # 100k steps without CUDA
     python algorithms/dqn_atari.py --env-id SpaceInvadersNoFrameskip-v4 --budget full   # the course's 1M
@@ -31,7 +30,6 @@ the optimizer and the replay memory; `--resume` continues them with a new game (
 import argparse
 import math
 import time
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -40,77 +38,67 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-import hub_utils
+import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
+from hub_utils import UserError, eval_seeds, evaluate, resolve_env_id
+from training_run import finite_float, fraction, nonnegative_int, positive_float, positive_int, unit_float
 
 FRAME_STACK, FRAME_SKIP, FRAME_SHAPE, NOOP_MAX = 4, 4, (84, 84), 30  # frames per observation, per step
 REPLAY_BYTES_PER_STEP = math.prod(FRAME_SHAPE) + 1 + 4 + 3  # uint8 frame, action, float32 reward, flags
 
 # The other hyperparameters are CleanRL's dqn_atari.py, for every game. The "full" budget (the default
 # with CUDA) trains the course's game for the course's 1M steps, other games for CleanRL's 10M. Without
-# CUDA the default is the "cpu" budget, as 1M steps are 7+ hours of gradient steps on a CPU: 100k steps
-# (the Atari 100k benchmark's 400k frames), a 100k-step memory, learning from step 10k, and a validation
-# every 20k steps: under 30 minutes on a 2-core CPU. The last network alone passed the course's bar in
-# 3 of 7 such runs, often replaying one low-scoring game while the training games scored well.
+# CUDA the default is the "cpu" budget, as 1M steps take a CPU many hours: 100k steps (the Atari 100k
+# benchmark's 400k frames), a 100k-step memory, learning from step 10k, and a validation every 20k steps:
+# the last network alone often replays one low-scoring game while the training games score well.
 COURSE_BUDGET = dict(total_timesteps=1_000_000)
 ENV_DEFAULTS = {"SpaceInvadersNoFrameskip": COURSE_BUDGET, "ALE/SpaceInvaders": COURSE_BUDGET}
-BUDGETS = {"full": {}, "cpu": dict(total_timesteps=100_000, buffer_size=100_000, learning_starts=10_000,
-                                   validation_every=20_000)}  # fmt: skip
-
-
-def replay_memory_gb(buffer_size):
-    return buffer_size * REPLAY_BYTES_PER_STEP / 1e9
+BUDGETS = {"full": {}, "cpu": dict(total_timesteps=100_000, buffer_size=100_000, learning_starts=10_000)}
+BUDGETS["cpu"].update(validation_every=20_000)
 
 
 def parse_args(argv=None):
-    BOOL = argparse.BooleanOptionalAction
-    defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
-    raw_text = argparse.RawDescriptionHelpFormatter
-    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
-    memory = f"1,000,000 steps x 84x84 = {replay_memory_gb(1_000_000):.2f} GB, allocated as it fills"
-    parser.add_argument("--env-id", default="SpaceInvadersNoFrameskip-v4", help="e.g. ALE/Breakout-v5")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the env, the network and exploration")
-    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
-    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
-    parser.add_argument("--total-timesteps", type=int, default=10_000_000, help="agent steps (4 frames each)")
-    parser.add_argument("--learning-rate", type=float, default=1e-4, help="Adam's learning rate")
-    parser.add_argument("--buffer-size", type=int, default=1_000_000, help=f"replay memory steps ({memory})")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
-    parser.add_argument("--n-step", type=int, default=1, help="real rewards in the TD target (1: DQN's)")
-    parser.add_argument("--tau", type=float, default=1.0, help="target network update rate (1: a copy)")
-    parser.add_argument("--target-network-frequency", type=int, default=1000, help="steps between updates")
-    parser.add_argument("--batch-size", type=int, default=32, help="transitions per gradient step")
-    parser.add_argument("--start-e", type=float, default=1.0, help="exploration epsilon at the start")
-    parser.add_argument("--end-e", type=float, default=0.01, help="exploration epsilon after the decay")
-    parser.add_argument("--exploration-fraction", type=float, default=0.1, help="epsilon's decay time")
-    parser.add_argument("--learning-starts", type=int, default=80_000, help="steps before the first update")
-    parser.add_argument("--train-frequency", type=int, default=4, help="steps between training rounds")
-    parser.add_argument("--gradient-steps", type=int, default=1, help="gradient steps per training round")
-    parser.add_argument("--loss", choices=["huber", "mse"], default="huber", help="SB3: huber, CleanRL: mse")
-    parser.add_argument("--max-grad-norm", type=float, default=10.0, help="gradient norm clip (<= 0: off)")
-    parser.add_argument("--double-dqn", action=BOOL, default=False, help="the online network picks a'")
-    parser.add_argument("--validation-every", type=int, default=0, help="steps between validations (0: none)")
-    parser.add_argument("--validation-games", type=int, default=5, help="greedy games per validation")
-    parser.add_argument("--budget", choices=BUDGETS, help="cpu (the default without CUDA) or full (course)")
-    parser.add_argument("--torch-threads", type=int, default=0, help="CPU threads of the CNN (0: one a core)")
-    hub_utils.add_run_args(parser, exp_name="dqn_atari")
+    parser = training_run.ScriptParser(__doc__, exp_name="dqn_atari", env_defaults=ENV_DEFAULTS)
+    add, BOOL = parser.add_argument, argparse.BooleanOptionalAction
+    memory = f"1,000,000 steps x 84x84 = {1e6 * REPLAY_BYTES_PER_STEP / 1e9:.2f} GB, allocated as it fills"
+    add("--env-id", default="SpaceInvadersNoFrameskip-v4", help="e.g. ALE/Breakout-v5")
+    add("--seed", type=nonnegative_int, default=1, help="seed of the env, the network and exploration")
+    add("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    add("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    add("--total-timesteps", type=positive_int, default=10_000_000, help="agent steps (4 frames each)")
+    add("--learning-rate", type=positive_float, default=1e-4, help="the optimizer's step size")
+    add("--buffer-size", type=positive_int, default=1_000_000, help=f"replay memory steps ({memory})")
+    add("--gamma", type=unit_float, default=0.99, help="discount factor")
+    add("--n-step", type=positive_int, default=1, help="real rewards in the TD target (1: DQN's)")
+    add("--tau", type=fraction, default=1.0, help="target network update rate (1: a copy; < 1: Polyak)")
+    add("--target-network-frequency", type=positive_int, default=1000, help="steps between target updates")
+    add("--batch-size", type=positive_int, default=32, help="transitions per gradient step")
+    add("--start-e", type=unit_float, default=1.0, help="exploration epsilon at the start")
+    add("--end-e", type=unit_float, default=0.01, help="exploration epsilon after the decay")
+    add("--exploration-fraction", type=unit_float, default=0.1, help="share of training epsilon decays over")
+    add("--learning-starts", type=nonnegative_int, default=80_000, help="steps before the first update")
+    add("--train-frequency", type=positive_int, default=4, help="steps between training rounds")
+    add("--gradient-steps", type=positive_int, default=1, help="gradient steps per training round")
+    add("--loss", choices=["huber", "mse"], default="huber", help="TD loss: SB3's huber, CleanRL's mse")
+    add("--max-grad-norm", type=finite_float, default=10.0, help="gradient norm clip (<= 0: off)")
+    add("--double-dqn", action=BOOL, default=False, help="the online network picks a' (Double DQN)")
+    add("--validation-every", type=nonnegative_int, default=0, help="steps between validations (0: none)")
+    add("--validation-games", type=positive_int, default=5, help="greedy games per validation")
+    add("--budget", choices=BUDGETS, help="cpu (the default without CUDA) or full (course)")
+    add("--torch-threads", type=nonnegative_int, default=0, help="CPU threads of the CNN (0: one a core)")
 
-    known = parser.parse_known_args(argv)[0]
-    budget = known.budget or ("full" if known.cuda and torch.cuda.is_available() else "cpu")
-    parser.set_defaults(**ENV_DEFAULTS.get(known.env_id.split("-v")[0], {}))
-    parser.set_defaults(**BUDGETS[budget], budget=budget)  # the budget wins
-    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    counts = "total_timesteps buffer_size batch_size n_step target_network_frequency train_frequency"
-    counts += " gradient_steps eval_episodes validation_games"
-    unit = "gamma start_e end_e exploration_fraction"
-    hub_utils.check_args(args, counts, "learning_rate", "torch_threads validation_every", unit, "tau")
+    def budget_defaults(flags):  # the budget's defaults, which win over the game's
+        budget = flags.budget or ("full" if flags.cuda and torch.cuda.is_available() else "cpu")
+        return dict(BUDGETS[budget], budget=budget)
+
+    args = parser.parse(argv, overrides=budget_defaults)
     memory = args.buffer_size * REPLAY_BYTES_PER_STEP
-    hub_utils.check_memory(memory, f"--buffer-size {args.buffer_size}: the replay memory (as it fills)")
+    training_run.check_memory(memory, f"--buffer-size {args.buffer_size}: the replay memory (as it fills)")
     if args.buffer_size < args.batch_size + FRAME_STACK:
         need = f"at least --batch-size + {FRAME_STACK} = {args.batch_size + FRAME_STACK} steps"
-        raise hub_utils.UserError(f"--buffer-size {args.buffer_size} is too small: it must hold {need}")
+        raise UserError(f"--buffer-size {args.buffer_size} is too small: it must hold {need}")
     if args.learning_starts < args.batch_size:
         need = f"--batch-size {args.batch_size}: the first minibatch needs that many stored steps"
-        raise hub_utils.UserError(f"--learning-starts {args.learning_starts} must be at least {need}")
+        raise UserError(f"--learning-starts {args.learning_starts} must be at least {need}")
     return args
 
 
@@ -136,10 +124,10 @@ def make_atari_env(env_id, training, render_mode=None, **ale_kwargs):
 def make_env(args, render_mode=None):
     """The evaluation environment (whole games, real score), also used by `hub_utils.py enjoy`.
     Refuses ids that are not Atari games, before anything is written."""
-    env_id = hub_utils.resolve_env_id(args.env_id, quiet=True)
+    env_id = resolve_env_id(args.env_id, quiet=True)
     if not str(gym.spec(env_id).entry_point).startswith("ale_py"):
         example = "an Atari game such as SpaceInvadersNoFrameskip-v4 or ALE/Breakout-v5"
-        raise hub_utils.UserError(f"dqn_atari.py needs {example}; {args.env_id} is not one (use dqn.py)")
+        raise UserError(f"dqn_atari.py needs {example}; {args.env_id} is not one (use dqn.py)")
     return make_atari_env(env_id, training=False, render_mode=render_mode)
 
 
@@ -150,13 +138,13 @@ class QNetwork(nn.Module):
     def __init__(self, n_actions):
         super().__init__()
         self.network = nn.Sequential(
-            nn.Conv2d(FRAME_STACK, 32, 8, stride=4), nn.ReLU(),
-            nn.Conv2d(32, 64, 4, stride=2), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, stride=1), nn.ReLU(),
+            *(nn.Conv2d(FRAME_STACK, 32, 8, stride=4), nn.ReLU()),
+            *(nn.Conv2d(32, 64, 4, stride=2), nn.ReLU()),
+            *(nn.Conv2d(64, 64, 3, stride=1), nn.ReLU()),
             nn.Flatten(),
-            nn.Linear(64 * 7 * 7, 512), nn.ReLU(),
+            *(nn.Linear(64 * 7 * 7, 512), nn.ReLU()),
             nn.Linear(512, n_actions),
-        )  # fmt: skip
+        )
 
     def forward(self, obs):
         return self.network(obs.float() / 255.0)
@@ -169,9 +157,8 @@ def linear_epsilon(step, start_e, end_e, decay_steps):
 
 def td_target(returns, next_obs, terminations, discounts, target_network, q_network=None):
     """y = G + gamma^k * (1 - terminated) * Q_target(s', a'), a' = argmax of Q_target (DQN), or of
-    Q_theta (Double DQN, when q_network is given); G is the discounted reward of the k steps to s'
-    (r and gamma for one step). A truncated transition has terminated = 0: the time limit is not the
-    end of the game, so it bootstraps from its real final observation."""
+    Q_theta (Double DQN, when q_network is given); G: the discounted rewards of the k steps to s'. A
+    truncated transition has terminated = 0: a time limit is not the end of the game, it bootstraps."""
     with torch.no_grad():
         next_q = target_network(next_obs)
         if q_network is None:
@@ -179,6 +166,13 @@ def td_target(returns, next_obs, terminations, discounts, target_network, q_netw
         else:
             next_value = next_q.gather(1, q_network(next_obs).argmax(dim=1, keepdim=True)).squeeze(1)
         return returns + discounts * (1.0 - terminations) * next_value
+
+
+@torch.no_grad()
+def update_target(target_network, q_network, tau):
+    """theta_target <- tau * theta + (1 - tau) * theta_target; tau = 1 copies theta exactly."""
+    for target_param, param in zip(target_network.parameters(), q_network.parameters()):
+        target_param.lerp_(param, tau)
 
 
 def greedy_policy(q_network, device):
@@ -194,7 +188,7 @@ def greedy_policy(q_network, device):
 def load_policy(run_dir, args):
     """Used by `hub_utils.py enjoy`: the greedy policy of saved weights (safetensors, no pickle)."""
     q_network = QNetwork(make_env(args).action_space.n)
-    q_network.load_state_dict(load_file(Path(run_dir) / "model.safetensors"))
+    q_network.load_state_dict(load_file(run_dir / "model.safetensors"))
     return greedy_policy(q_network.eval(), "cpu")
 
 
@@ -213,25 +207,22 @@ def main():
     target_network = QNetwork(n_actions).to(device)
     target_network.load_state_dict(q_network.state_dict())
     best_network = QNetwork(n_actions).to(device)  # the best validated network, published at the end
-    # foreach: torch's multi-tensor Adam, the same update in fewer calls (8.2 instead of 9.9 ms a step on
-    # this project's CPU); SGD, RMSprop, AdamW and the others take the flag too (not LBFGS or SparseAdam)
+    # foreach: torch's multi-tensor Adam, the same update in fewer calls (any optimizer but LBFGS, SparseAdam)
     optimizer = torch.optim.Adam(q_network.parameters(), lr=args.learning_rate, foreach=True)
+    networks = dict(q_network=q_network, target_network=target_network, optimizer=optimizer)  # checkpointed
+    networks.update(best_network=best_network)
     replay_buffer = ReplayBuffer(args.buffer_size, args.n_step, args.gamma)
     act = greedy_policy(q_network, device)
     decay_steps = args.exploration_fraction * args.total_timesteps
-    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes + args.validation_games)
-    eval_seeds, validation_seeds = seeds[: args.eval_episodes], seeds[args.eval_episodes :]  # disjoint
+    validation_seeds = eval_seeds(args.seed, args.eval_episodes + args.validation_games)[args.eval_episodes :]
 
     global_step, games, gradient_steps, best = 0, 0, 0, dict(result=-math.inf, step=0)
     if args.resume is not None:  # read (frames included) before anything is written
-        keys = "replay_buffer global_step games gradient_steps rng frames best".split()
-        networks = dict(q_network=q_network, target_network=target_network, optimizer=optimizer)
-        networks.update(best_network=best_network)
-        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, networks, device)
-        replay_buffer.load(checkpoint["replay_buffer"], args.resume / checkpoint["frames"])
-    run = hub_utils.start_run(args, __file__)
+        keys = "replay_buffer frames global_step games gradient_steps rng best".split()
+        checkpoint = training_run.load_checkpoint(args.resume / "checkpoint.pt", keys, networks, device)
+        replay_buffer.load_state_dict(checkpoint["replay_buffer"], args.resume / checkpoint["frames"])
+    run = training_run.start_run(args, __file__)
     env = make_atari_env(run.env_id, training=True)
-    checkpoint_path = run.dir / "checkpoint.pt"
     if run.resumed:  # the same networks, optimizer, replay memory and random streams; a new game
         global_step, games = checkpoint["global_step"], checkpoint["games"]
         gradient_steps, best = checkpoint["gradient_steps"], checkpoint["best"]
@@ -241,23 +232,14 @@ def main():
     obs, _ = env.reset(seed=args.seed + global_step)
     replay_buffer.start_episode(obs)
 
-    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    progress = run.progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     while global_step < args.total_timesteps:
-        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between steps, with the replay memory
-            print(f"saving the replay memory ({replay_memory_gb(replay_buffer.size):.2f} GB)", flush=True)
-            frames = f"checkpoint_frames.{time.time_ns()}.npy"  # named by checkpoint.pt, saved last
-            replay_buffer.save_frames(run.dir / frames)
-            hub_utils.save_checkpoint(
-                checkpoint_path, q_network=q_network.state_dict(), target_network=target_network.state_dict(),
-                optimizer=optimizer.state_dict(), replay_buffer=replay_buffer.state_dict(),
-                global_step=global_step, games=games, gradient_steps=gradient_steps,
-                rng=rng.bit_generator.state, frames=frames, best_network=best_network.state_dict(), best=best,
-            )  # fmt: skip
-            for stale in set(run.dir.glob("checkpoint_frames*.npy")) - {run.dir / frames}:
-                stale.unlink()
-            progress.close()
-            run.exit_interrupted()
+        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between steps, with the replay memory, exit
+            state = {name: value.state_dict() for name, value in networks.items()}
+            state.update(replay_buffer=replay_buffer.state_dict(), rng=rng.bit_generator.state, best=best)
+            state.update(global_step=global_step, games=games, gradient_steps=gradient_steps)
+            run.checkpoint_and_exit(**state, frames=replay_buffer.frames[: replay_buffer.size])  # as a .npy
 
         # 1. epsilon-greedy action: explore with probability epsilon, else exploit argmax_a Q(s, a)
         epsilon = linear_epsilon(global_step, args.start_e, args.end_e, decay_steps)
@@ -292,14 +274,12 @@ def main():
 
         # 4. move the target network towards the online one
         if global_step > args.learning_starts and global_step % args.target_network_frequency == 0:
-            with torch.no_grad():
-                for target_param, param in zip(target_network.parameters(), q_network.parameters()):
-                    target_param.lerp_(param, args.tau)  # tau * theta + (1 - tau) * theta_target
+            update_target(target_network, q_network, args.tau)
 
         # 5. validation (and at the last step): greedy games on seeds of their own; keep the best network
         last_step, learning = global_step == args.total_timesteps, global_step > args.learning_starts
         if args.validation_every and (last_step or learning and global_step % args.validation_every == 0):
-            validation = hub_utils.evaluate(act, make_env(args), validation_seeds)
+            validation = evaluate(act, make_env(args), validation_seeds)
             run.writer.add_scalar("charts/validation_result", validation.result, global_step)
             if validation.result >= best["result"]:  # a tie goes to the later, longer-trained network
                 best = dict(result=validation.result, step=global_step)
@@ -312,31 +292,21 @@ def main():
                 run.writer.add_scalar("losses/td_loss", loss.item(), global_step)
                 run.writer.add_scalar("losses/q_values", q_taken.mean().item(), global_step)
             progress.update(global_step - progress.done, sps=sps, ret=recent_return, eps=epsilon)
-    progress.close()
     env.close()
     training_seconds = time.time() - start_time
-
-    # Save the weights (safetensors: loading never runs code); evaluate the greedy policy on whole games.
-    q_network = (best_network if args.validation_every else q_network).cpu().eval()
-    hub_utils.save_weights(q_network.state_dict(), run.dir / "model.safetensors")
-    for path in run.dir.glob("checkpoint*"):  # checkpoint.pt and its frames
-        path.unlink()
-    act = greedy_policy(q_network, "cpu")
-    evaluation = hub_utils.evaluate(act, make_env(args), eval_seeds)
-    fps = 60 / FRAME_SKIP  # real time: the Atari draws 60 frames a second, the agent sees every 4th
-    if args.capture_video:
-        video_env = make_env(args, render_mode="rgb_array")
-        hub_utils.record_video(act, video_env, run.dir / "replay.mp4", fps=fps, seed=eval_seeds[0])
-    training = dict(env_steps=global_step, frames=global_step * FRAME_SKIP, games=games, budget=args.budget,
-                    gradient_steps=gradient_steps, wall_time_s=round(training_seconds, 1),
-                    sps=round((global_step - start_step) / max(training_seconds, 1e-9)),
-                    replay_memory_gb=round(replay_buffer.nbytes / 1e9, 2))  # fmt: skip
+    training = dict(env_steps=global_step, frames=global_step * FRAME_SKIP, games=games, budget=args.budget)
+    training.update(gradient_steps=gradient_steps, wall_time_s=round(training_seconds, 1))
+    training.update(sps=round((global_step - start_step) / max(training_seconds, 1e-9)))
+    training.update(replay_memory_gb=round(args.buffer_size * REPLAY_BYTES_PER_STEP / 1e9, 2))
     if args.validation_every:  # which network was published, and its validation score
         training.update(published_step=best["step"], validation_result=round(best["result"], 2))
+
+    # Save the weights, then evaluate the greedy policy on whole games, on seeds of its own, and publish.
+    q_network = (best_network if args.validation_every else q_network).cpu().eval()
+    training_run.save_weights(q_network.state_dict(), run.dir / "model.safetensors")
+    fps = 60 / FRAME_SKIP  # real time: the Atari draws 60 frames a second, the agent sees every 4th
     card = dict(algo="dqn", algo_title="DQN", model_file="model.safetensors", video_fps=fps)
-    results = hub_utils.write_results(run, args, evaluation=evaluation, training=training, **card)
-    run.close()
-    hub_utils.upload_if_requested(run, args, results)
+    training_run.publish(run, args, greedy_policy(q_network, "cpu"), make_env, training=training, **card)
 
 
 # ---- Atari machinery: a lost life ends the episode, FIRE at reset, the frame-once replay memory ---
@@ -344,28 +314,22 @@ class EpisodicLife(gym.Wrapper):
     """Training only: a lost life ends the agent's episode (terminated: no bootstrap past it); reset()
     then continues the game with a no-op, a new one only after a game over (CleanRL's EpisodicLifeEnv)."""
 
-    def __init__(self, env):
-        super().__init__(env)
-        self.lives, self.game_over = 0, True
+    lives, game_over = 0, True  # until the first reset
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.game_over = terminated or truncated
         lives = self.env.unwrapped.ale.lives()
-        if 0 < lives < self.lives:
-            terminated = True
+        terminated = terminated or 0 < lives < self.lives
         self.lives = lives
         return obs, reward, terminated, truncated, info
 
     def reset(self, **kwargs):
-        if self.game_over:
-            obs, info = self.env.reset(**kwargs)
-        else:
+        if not self.game_over:  # a life was lost: the game goes on after a no-op
             obs, _, terminated, truncated, info = self.env.step(0)
-            if terminated or truncated:
-                obs, info = self.env.reset(**kwargs)
-        self.game_over = False
-        self.lives = self.env.unwrapped.ale.lives()
+        if self.game_over or terminated or truncated:
+            obs, info = self.env.reset(**kwargs)
+        self.game_over, self.lives = False, self.env.unwrapped.ale.lives()
         return obs, info
 
 
@@ -382,12 +346,11 @@ class FireReset(gym.Wrapper):
 
 
 class ReplayBuffer:
-    """The replay memory D: the last ``capacity`` steps in a ring, each 84x84 frame stored once (7 KB
-    a step instead of 56 KB for separate s and s' stacks: 1,000,000 steps take 7.06 GB). Slot i holds
-    the newest frame of an observation s, whether s starts an episode, and once an action was taken
-    from s, that step's (a, r, terminated); s' is the observation in slot i + 1 (an episode's final
-    observation takes a slot of its own, so truncated episodes bootstrap from it). A stack is rebuilt
-    from slots i-3..i, repeating an episode's first frame as FrameStackObservation pads a reset."""
+    """The replay memory D: the last ``capacity`` steps in a ring, each 84x84 frame stored once (not in
+    separate s and s' stacks). Slot i holds the newest frame of an observation s, whether s starts an
+    episode, and once an action was taken from s, that step's (a, r, terminated); s' is in slot i + 1
+    (an episode's final observation takes a slot of its own: a truncation bootstraps from it). A stack
+    is rebuilt from slots i-3..i, repeating an episode's first frame as FrameStackObservation does."""
 
     ARRAYS = ("actions", "rewards", "terminated", "episode_start", "has_transition")
 
@@ -399,10 +362,6 @@ class ReplayBuffer:
         flags = (np.zeros(capacity, dtype=bool) for _ in range(3))
         self.terminated, self.episode_start, self.has_transition = flags
         self.head, self.size, self.newest = 0, 0, -1  # next slot to write, slots written, newest slot
-
-    @property
-    def nbytes(self):
-        return sum(getattr(self, name).nbytes for name in ("frames", *self.ARRAYS))
 
     def _write(self, frame, episode_start):
         i = self.head
@@ -464,24 +423,20 @@ class ReplayBuffer:
         arrays = {name: torch.from_numpy(getattr(self, name)[: self.size]) for name in self.ARRAYS}
         return dict(arrays, head=self.head, size=self.size, newest=self.newest)
 
-    def save_frames(self, path):
-        hub_utils.save_array(path, self.frames[: self.size])
-
-    def load(self, state, frames_path, chunk=50_000):
+    def load_state_dict(self, state, frames_path, chunk=50_000):
         """Restores state_dict() and the frames, in chunks from a memory map (never all in memory twice)."""
         self.head, self.size, self.newest = int(state["head"]), int(state["size"]), int(state["newest"])
         for name in self.ARRAYS:
             getattr(self, name)[: self.size] = state[name].numpy()
-        frames = hub_utils.load_array(frames_path, self.size, FRAME_SHAPE)
+        frames = training_run.load_array(frames_path, self.size, FRAME_SHAPE)
         for start in range(0, self.size, chunk):
             end = min(start + chunk, self.size)
             self.frames[start:end] = frames[start:end]
 
 
 def step_and_remember(env, replay_buffer, action):
-    """Plays a_t and stores the step in D. Returns the observation to act on next (after the end of
-    an episode, the first of a new one) and the step's info. Only a termination (a game over, or a
-    lost life in training) stops the bootstrap; a truncated episode's s' is its real final frame."""
+    """Plays a_t, stores the step in D; returns the next observation to act on (a new episode's first
+    after an end) and the step's info. Only a termination stops the bootstrap, not a truncation."""
     next_obs, reward, terminated, truncated, info = env.step(action)
     replay_buffer.add(action, reward, terminated, next_obs)
     if terminated or truncated:
@@ -491,4 +446,4 @@ def step_and_remember(env, replay_buffer, action):
 
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

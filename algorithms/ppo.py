@@ -11,8 +11,7 @@ log-std. The networks are defined once, in Agent, and trained by one torch.optim
 either and the rollouts, the update, the evaluation and the published model all follow. On a CPU
 the rollout acts through a numpy mirror of Agent.actor, checked against it after every update
 (--no-fast-rollout), and envpool's twin of LunarLander steps the training envs where installed
-(--no-envpool); evaluation is always gymnasium's.
-Per-environment defaults sit in ENV_DEFAULTS below; any flag overrides them.
+(--no-envpool); evaluation is always gymnasium's. Per-environment defaults: ENV_DEFAULTS below.
 
     python algorithms/ppo.py --env-id LunarLander-v2 --total-timesteps 1000000
 """
@@ -25,20 +24,20 @@ import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-import hub_utils
+import fast_paths  # acting fast on a CPU: the actor's numpy mirror, envpool's twin of the environment
+import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
+from hub_utils import UserError, resolve_env_id
+from training_run import nonnegative_float, nonnegative_int, positive_float, positive_int, unit_float
 
 # Tuned per environment; any flag overrides them. RL_ZOO: RL Zoo's LunarLander settings with SB3's loss
-# (constant lr; unclipped value loss weighted like SB3's 0.5 * MSE: vf_coef 1.0, as ours is already 0.5 *
-# squared error; CleanRL's value clipping at 0.2 on returns in the hundreds slows the critic too much),
-# observations (statistics saved with the model) and rewards normalized. LunarLander is re-tuned for the
-# time to the course bar: 4x fewer, 8x larger gradient steps at lr 1e-3 (benchmarks/README.md).
-RL_ZOO = dict(
-    num_envs=16, num_steps=1024, num_minibatches=256, update_epochs=4, gamma=0.999, gae_lambda=0.98,
-    ent_coef=0.01, learning_rate=3e-4, anneal_lr=False, clip_vloss=False, vf_coef=1.0,
-    total_timesteps=1_000_000, normalize_observation=True, normalize_reward=True,
-)  # fmt: skip
+# (constant lr; unclipped value loss, vf_coef 1.0 on our 0.5 * squared error: CleanRL's value clipping at
+# 0.2 slows a critic of returns in the hundreds), observations and rewards normalized. LunarLander takes
+# fewer, larger gradient steps at lr 1e-3: the time to the course bar (benchmarks/README.md).
+RL_ZOO = dict(num_envs=16, num_steps=1024, num_minibatches=256, update_epochs=4, total_timesteps=1_000_000)
+RL_ZOO.update(gamma=0.999, gae_lambda=0.98, ent_coef=0.01, learning_rate=3e-4, anneal_lr=False, vf_coef=1.0)
+RL_ZOO.update(clip_vloss=False, normalize_observation=True, normalize_reward=True)
 ENV_DEFAULTS = {
     "LunarLander": dict(RL_ZOO, num_steps=256, num_minibatches=8, learning_rate=1e-3),
     "LunarLanderContinuous": RL_ZOO,
@@ -47,69 +46,54 @@ ENV_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = hub_utils.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items()),
-    )
-    BOOL = argparse.BooleanOptionalAction
-    parser.add_argument("--env-id", default="LunarLander-v2", help="a gymnasium id with Box observations")
-    parser.add_argument("--seed", type=int, default=1, help="seed of torch and of the environments")
-    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
-    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
-    parser.add_argument("--total-timesteps", type=int, default=500_000, help="environment steps to train for")
-    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="the optimizer's step size")
-    parser.add_argument("--anneal-lr", action=BOOL, default=True, help="decay the lr linearly to 0")
-    parser.add_argument("--num-envs", type=int, default=4, help="parallel environments")
-    parser.add_argument("--num-steps", type=int, default=128, help="steps per environment per rollout")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
-    parser.add_argument("--gae-lambda", type=float, default=0.95, help="lambda of GAE")
-    parser.add_argument("--num-minibatches", type=int, default=4, help="minibatches per epoch")
-    parser.add_argument("--update-epochs", type=int, default=4, help="epochs over each rollout")
-    parser.add_argument("--norm-adv", action=BOOL, default=True, help="normalize advantages per minibatch")
-    parser.add_argument("--clip-coef", type=float, default=0.2, help="surrogate clipping epsilon")
-    parser.add_argument("--clip-vloss", action=BOOL, default=True, help="clip the value loss like the policy")
-    parser.add_argument("--ent-coef", type=float, default=0.0, help="entropy bonus coefficient")
-    parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss coefficient")
-    parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
-    parser.add_argument("--target-kl", type=float, default=None, help="stop the epochs early above this KL")
-    parser.add_argument("--normalize-observation", action=BOOL, default=False, help="running mean/std of obs")
-    parser.add_argument(
-        "--normalize-reward", action=BOOL, default=False, help="scale rewards by a return's std"
-    )
-    parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer")
-    parser.add_argument("--fast-rollout", action=BOOL, default=True, help="on a CPU, act via a numpy mirror")
-    parser.add_argument("--envpool", action=BOOL, default=True, help="train on envpool's twin, if installed")
-    hub_utils.add_run_args(parser, exp_name="ppo")
-
-    env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
-    parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    counts = "total_timesteps num_envs num_steps num_minibatches update_epochs eval_episodes hidden_size"
-    positive, nonnegative = "learning_rate clip_coef max_grad_norm target_kl", "ent_coef vf_coef"
-    hub_utils.check_args(args, counts, positive, nonnegative, unit="gamma gae_lambda")
-    parameters = 2 * args.hidden_size * (args.hidden_size + 2)  # at least: actor and critic, 2 layers each
-    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, f"--hidden-size {args.hidden_size}")
+    parser = training_run.ScriptParser(__doc__, exp_name="ppo", env_defaults=ENV_DEFAULTS)
+    add, BOOL = parser.add_argument, argparse.BooleanOptionalAction
+    add("--env-id", default="LunarLander-v2", help="a gymnasium id with Box observations")
+    add("--seed", type=nonnegative_int, default=1, help="seed of torch and of the environments")
+    add("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    add("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    add("--total-timesteps", type=positive_int, default=500_000, help="environment steps to train for")
+    add("--learning-rate", type=positive_float, default=2.5e-4, help="the optimizer's step size")
+    add("--anneal-lr", action=BOOL, default=True, help="decay the lr linearly to 0")
+    add("--num-envs", type=positive_int, default=4, help="parallel environments")
+    add("--num-steps", type=positive_int, default=128, help="steps per environment per rollout")
+    add("--gamma", type=unit_float, default=0.99, help="discount factor")
+    add("--gae-lambda", type=unit_float, default=0.95, help="lambda of GAE")
+    add("--num-minibatches", type=positive_int, default=4, help="minibatches per epoch")
+    add("--update-epochs", type=positive_int, default=4, help="epochs over each rollout")
+    add("--norm-adv", action=BOOL, default=True, help="normalize advantages per minibatch")
+    add("--clip-coef", type=positive_float, default=0.2, help="surrogate clipping epsilon")
+    add("--clip-vloss", action=BOOL, default=True, help="clip the value loss like the policy")
+    add("--ent-coef", type=nonnegative_float, default=0.0, help="entropy bonus coefficient")
+    add("--vf-coef", type=nonnegative_float, default=0.5, help="value loss coefficient")
+    add("--max-grad-norm", type=positive_float, default=0.5, help="global gradient norm clip")
+    add("--target-kl", type=positive_float, default=None, help="stop the epochs early above this KL")
+    add("--normalize-observation", action=BOOL, default=False, help="running mean/std of observations")
+    add("--normalize-reward", action=BOOL, default=False, help="scale rewards by a return's std")
+    add("--hidden-size", type=positive_int, default=64, help="units of each hidden layer")
+    add("--fast-rollout", action=BOOL, default=True, help="on a CPU, act via a numpy mirror")
+    add("--envpool", action=BOOL, default=True, help="train on envpool's twin, if installed")
+    args = parser.parse(argv)
+    weights = 2 * args.hidden_size * (args.hidden_size + 2)  # at least: actor and critic, 2 layers each
+    training_run.check_memory(weights * training_run.BYTES_PER_PARAMETER, f"--hidden-size {args.hidden_size}")
     rollout = f"one rollout (--num-envs x --num-steps = {args.num_envs * args.num_steps} transitions)"
     if args.num_envs * args.num_steps % args.num_minibatches:
-        raise hub_utils.UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
+        raise UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
     if args.total_timesteps < args.num_envs * args.num_steps:
-        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
+        raise UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
     return args
 
 
 def make_env(args, render_mode=None):
     """One environment, as the vector env runs it: used for evaluation and `hub_utils.py enjoy`."""
-    env = gym.make(hub_utils.resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
-    if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
-        raise hub_utils.UserError(
-            f"ppo.py needs a flat Box observation space; {args.env_id} has "
-            f"{env.observation_space} (images: use ppo_atari.py)"
+    env = gym.make(resolve_env_id(args.env_id, quiet=True), render_mode=render_mode)
+    observations, actions = env.observation_space, env.action_space
+    if not (isinstance(observations, gym.spaces.Box) and len(observations.shape) == 1):
+        raise UserError(
+            f"ppo.py needs a flat Box observation space (images: ppo_atari.py); {args.env_id}: {observations}"
         )
-    if not isinstance(env.action_space, (gym.spaces.Discrete, gym.spaces.Box)):
-        raise hub_utils.UserError(
-            f"ppo.py supports Discrete and Box action spaces; {args.env_id} has {env.action_space}"
-        )
+    if not isinstance(actions, (gym.spaces.Discrete, gym.spaces.Box)):
+        raise UserError(f"ppo.py supports Discrete and Box action spaces; {args.env_id} has {actions}")
     return env
 
 
@@ -117,11 +101,11 @@ def make_vector_env(env_id, num_envs, use_envpool):
     """num_envs copies of the environment, stepped in this process, with episode statistics. SAME_STEP
     autoreset: the step that ends an episode returns the next episode's first observation and the
     last one in info["final_obs"], so every step is a real transition and time limits can bootstrap.
-    With use_envpool, envpool's C++ twin of the environment steps them (hub_utils.ENVPOOL_TWINS)."""
+    With use_envpool, envpool's C++ twin of the environment steps them (fast_paths.ENVPOOL_TWINS)."""
     if use_envpool:
-        envs = hub_utils.EnvpoolVectorEnv(env_id, num_envs)
+        envs = fast_paths.EnvpoolVectorEnv(env_id, num_envs)
     else:
-        make = lambda: hub_utils.EpisodeRecorder(gym.make(env_id))  # noqa: E731 (records for an exact --resume)
+        make = lambda: training_run.EpisodeRecorder(gym.make(env_id))  # noqa: E731 (records for an exact --resume)
         envs = gym.vector.SyncVectorEnv([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
@@ -140,10 +124,8 @@ class RunningMeanStd(nn.Module):
         batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
         delta, total = batch_mean - self.mean, self.count + batch_count
         self.mean += delta * batch_count / total
-        self.var.copy_(
-            (self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total)
-            / total
-        )
+        m2 = self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total
+        self.var.copy_(m2 / total)
         self.count.fill_(total)
 
 
@@ -226,11 +208,9 @@ def compute_gae(rewards, values, episode_continues, truncation_values, gamma, ga
     delta_t = r_t + gamma * V(s_{t+1}) - V(s_t)
     A_t     = delta_t + gamma * lambda * A_{t+1}   (the sum restarts where an episode ended)
 
-    ``values`` has one more row than ``rewards``: V of the observation after the rollout. Where an
-    episode ended at step t (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and
-    ``truncation_values[t]``, V of its final observation, if it was truncated: a time limit is not
-    the end of the task, so it still bootstraps. Returns the advantages and value targets A + V.
-    """
+    ``values`` has one more row than ``rewards``: V after the rollout. Where an episode ended at step t
+    (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and ``truncation_values[t]`` if
+    it was truncated (a time limit still bootstraps). Returns the advantages and value targets A + V."""
     next_values = values[1:] * episode_continues + truncation_values
     values = values[:-1]
     deltas = rewards + gamma * next_values - values  # every step's delta at once; the sum is sequential
@@ -284,13 +264,13 @@ def main():
     if args.fast_rollout and device.type == "cpu":  # (before anything is written: it may refuse an edit)
         probe = np.random.default_rng(0).normal(0.0, 3.0, (256, *observation_space.shape)).astype(np.float32)
         log_std = agent.actor_logstd if continuous else None
-        fast_sample = hub_utils.PolicySampler(agent.actor, log_std, probe, sample_rng, "--no-fast-rollout")
+        fast_sample = fast_paths.PolicySampler(agent.actor, log_std, probe, sample_rng, "--no-fast-rollout")
     if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
         keys = "iteration global_step torch_rng sample_rng discounted_return running_episodes".split()
         into = dict(agent=agent, optimizer=optimizer, return_rms=return_rms)
-        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
-    run = hub_utils.start_run(args, __file__)
-    use_envpool = args.envpool and hub_utils.envpool_available(run.env_id)
+        checkpoint = training_run.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
+    run = training_run.start_run(args, __file__)
+    use_envpool = args.envpool and fast_paths.envpool_available(run.env_id)
     envs = make_vector_env(run.env_id, args.num_envs, use_envpool)
     discounted_return = np.zeros(args.num_envs)
 
@@ -305,31 +285,32 @@ def main():
     discounted_returns = np.zeros(steps_envs)  # for reward scaling
 
     start_iteration, global_step = 1, 0
-    checkpoint_path = run.dir / "checkpoint.pt"
     next_obs, _ = envs.reset(seed=args.seed)  # env i starts from seed + i (CleanRL's convention)
     if run.resumed:  # continue exactly where the interrupted run stopped, its episodes replayed
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"].cpu())
         sample_rng.bit_generator.state = checkpoint["sample_rng"]
         discounted_return = checkpoint["discounted_return"].numpy()
-        next_obs = hub_utils.replay_running_episodes(envs, checkpoint["running_episodes"])
+        next_obs = training_run.replay_running_episodes(envs, checkpoint["running_episodes"])
 
     def observe(observation):  # normalized, on the device (where the observation statistics live)
         return agent.normalize(torch.as_tensor(observation, device=device))
 
-    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    progress = run.progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     for iteration in range(start_iteration, num_iterations + 1):
-        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations
-            hub_utils.save_checkpoint(
-                checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(),
-                return_rms=return_rms.state_dict(), iteration=iteration, global_step=global_step,
-                torch_rng=torch.get_rng_state(), sample_rng=sample_rng.bit_generator.state,
+        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations, then exit
+            run.checkpoint_and_exit(
+                agent=agent.state_dict(),
+                optimizer=optimizer.state_dict(),
+                return_rms=return_rms.state_dict(),
+                iteration=iteration,
+                global_step=global_step,
+                torch_rng=torch.get_rng_state(),
+                sample_rng=sample_rng.bit_generator.state,
                 discounted_return=torch.from_numpy(discounted_return),
-                running_episodes=hub_utils.running_episodes(envs),
-            )  # fmt: skip
-            progress.close()
-            run.exit_interrupted()
+                running_episodes=training_run.running_episodes(envs),
+            )
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
             for group in optimizer.param_groups:
                 group["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
@@ -440,41 +421,29 @@ def main():
             fast_sample.check()
         explained_variance = 1 - (b_returns - b_values).var() / b_returns.var()
         sps = (global_step - start_step) / (time.time() - start_time)
-        for name, value in [
-            ("charts/learning_rate", optimizer.param_groups[0]["lr"]), ("losses/value_loss", value_loss),
-            ("losses/policy_loss", policy_loss), ("losses/entropy", entropy_loss),
-            ("losses/old_approx_kl", old_approx_kl), ("losses/approx_kl", approx_kl),
-            ("losses/clipfrac", clip_fraction), ("losses/explained_variance", explained_variance),
-            ("charts/SPS", sps),
-        ]:  # fmt: skip
-            run.writer.add_scalar(name, value.item() if torch.is_tensor(value) else value, global_step)
+        run.writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
+        run.writer.add_scalar("charts/SPS", sps, global_step)
+        run.writer.add_scalar("losses/value_loss", value_loss.item(), global_step)
+        run.writer.add_scalar("losses/policy_loss", policy_loss.item(), global_step)
+        run.writer.add_scalar("losses/entropy", entropy_loss.item(), global_step)
+        run.writer.add_scalar("losses/old_approx_kl", old_approx_kl.item(), global_step)
+        run.writer.add_scalar("losses/approx_kl", approx_kl.item(), global_step)
+        run.writer.add_scalar("losses/clipfrac", clip_fraction.item(), global_step)
+        run.writer.add_scalar("losses/explained_variance", explained_variance.item(), global_step)
         progress.update(batch_size, sps=sps, ret=recent_return)
-    progress.close()
     envs.close()
     training_seconds = time.time() - start_time
+    sps = round((global_step - start_step) / training_seconds)
+    engine = "envpool" if use_envpool else "gymnasium"
+    training = dict(env_steps=global_step, wall_time_s=round(training_seconds, 1), sps=sps, env_engine=engine)
 
-    # Save the weights (safetensors: loading them never runs code) and evaluate the deterministic policy.
+    # Save the weights, then evaluate the deterministic policy on seeds of its own and publish.
     agent = agent.cpu().eval()
-    save_file(agent.state_dict(), run.dir / "model.safetensors")
-    checkpoint_path.unlink(missing_ok=True)
-    policy = deterministic_policy(agent, action_space)
-    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
-    evaluation = hub_utils.evaluate(policy, make_env(args), seeds)
-    if args.capture_video:
-        fps = probe_env.metadata.get("render_fps", 30)
-        hub_utils.record_video(
-            policy, make_env(args, "rgb_array"), run.dir / "replay.mp4", fps, seed=seeds[0]
-        )
-    results = hub_utils.write_results(
-        run, args, algo="ppo", algo_title="PPO", evaluation=evaluation, model_file="model.safetensors",
-        video_fps=probe_env.metadata.get("render_fps", 30),
-        training=dict(env_steps=global_step, wall_time_s=round(training_seconds, 1),
-                      sps=round((global_step - start_step) / training_seconds),
-                      env_engine="envpool" if use_envpool else "gymnasium"),
-    )  # fmt: skip
-    run.close()
-    hub_utils.upload_if_requested(run, args, results)
+    training_run.save_weights(agent.state_dict(), run.dir / "model.safetensors")
+    policy, fps = deterministic_policy(agent, action_space), probe_env.metadata.get("render_fps", 30)
+    card = dict(algo="ppo", algo_title="PPO", model_file="model.safetensors", video_fps=fps)
+    training_run.publish(run, args, policy, make_env, training=training, **card)
 
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

@@ -27,49 +27,46 @@ from ale_py import Action, roms
 from ale_py.vector_env import AtariVectorEnv
 from safetensors.torch import load_file
 
-import hub_utils
+import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
+from hub_utils import UserError, resolve_env_id
+from training_run import nonnegative_float, nonnegative_int, positive_float, positive_int, unit_float
 
 FRAME_STACK, FRAME_SKIP, FRAME_SIZE, NOOP_MAX = 4, 4, 84, 30  # frames per observation, per agent step
 
 
 def parse_args(argv=None):
-    BOOL = argparse.BooleanOptionalAction
-    raw_text = argparse.RawDescriptionHelpFormatter
-    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text)
-    parser.add_argument("--env-id", default="BreakoutNoFrameskip-v4", help="GameNoFrameskip-v4, ALE/Game-v5")
-    parser.add_argument("--seed", type=int, default=1, help="seed of torch and of the environments")
-    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
-    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
-    parser.add_argument("--total-timesteps", type=int, default=10_000_000, help="agent steps (4 frames each)")
-    parser.add_argument("--learning-rate", type=float, default=2.5e-4, help="Adam step size")
-    parser.add_argument("--anneal-lr", action=BOOL, default=True, help="decay the learning rate to 0")
-    parser.add_argument("--num-envs", type=int, default=8, help="parallel games in the C++ vector env")
-    parser.add_argument("--env-threads", type=int, default=0, help="C++ threads (0: one per env, <= CPUs)")
-    parser.add_argument("--num-steps", type=int, default=128, help="steps per environment per rollout")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor")
-    parser.add_argument("--gae-lambda", type=float, default=0.95, help="lambda of GAE")
-    parser.add_argument("--num-minibatches", type=int, default=4, help="minibatches per epoch")
-    parser.add_argument("--update-epochs", type=int, default=4, help="epochs over each rollout")
-    parser.add_argument("--norm-adv", action=BOOL, default=True, help="normalize advantages per minibatch")
-    parser.add_argument("--clip-coef", type=float, default=0.1, help="surrogate clipping epsilon")
-    parser.add_argument("--clip-vloss", action=BOOL, default=True, help="clip the value loss like the policy")
-    parser.add_argument("--ent-coef", type=float, default=0.01, help="entropy bonus coefficient")
-    parser.add_argument("--vf-coef", type=float, default=0.5, help="value loss coefficient")
-    parser.add_argument("--max-grad-norm", type=float, default=0.5, help="global gradient norm clip")
-    parser.add_argument("--target-kl", type=float, default=None, help="stop the epochs early above this KL")
-    hub_utils.add_run_args(parser, exp_name="ppo_atari")
-    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    counts = "total_timesteps num_envs num_steps num_minibatches update_epochs eval_episodes"
-    positive, nonnegative = "learning_rate clip_coef max_grad_norm target_kl", "env_threads ent_coef vf_coef"
-    hub_utils.check_args(args, counts, positive, nonnegative, unit="gamma gae_lambda")
+    parser = training_run.ScriptParser(__doc__, exp_name="ppo_atari")
+    add, BOOL = parser.add_argument, argparse.BooleanOptionalAction
+    add("--env-id", default="BreakoutNoFrameskip-v4", help="GameNoFrameskip-v4, ALE/Game-v5")
+    add("--seed", type=nonnegative_int, default=1, help="seed of torch and of the environments")
+    add("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    add("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    add("--total-timesteps", type=positive_int, default=10_000_000, help="agent steps (4 frames each)")
+    add("--learning-rate", type=positive_float, default=2.5e-4, help="Adam step size")
+    add("--anneal-lr", action=BOOL, default=True, help="decay the learning rate to 0")
+    add("--num-envs", type=positive_int, default=8, help="parallel games in the C++ vector env")
+    add("--env-threads", type=nonnegative_int, default=0, help="C++ threads (0: one per env, <= CPUs)")
+    add("--num-steps", type=positive_int, default=128, help="steps per environment per rollout")
+    add("--gamma", type=unit_float, default=0.99, help="discount factor")
+    add("--gae-lambda", type=unit_float, default=0.95, help="lambda of GAE")
+    add("--num-minibatches", type=positive_int, default=4, help="minibatches per epoch")
+    add("--update-epochs", type=positive_int, default=4, help="epochs over each rollout")
+    add("--norm-adv", action=BOOL, default=True, help="normalize advantages per minibatch")
+    add("--clip-coef", type=positive_float, default=0.1, help="surrogate clipping epsilon")
+    add("--clip-vloss", action=BOOL, default=True, help="clip the value loss like the policy")
+    add("--ent-coef", type=nonnegative_float, default=0.01, help="entropy bonus coefficient")
+    add("--vf-coef", type=nonnegative_float, default=0.5, help="value loss coefficient")
+    add("--max-grad-norm", type=positive_float, default=0.5, help="global gradient norm clip")
+    add("--target-kl", type=positive_float, default=None, help="stop the epochs early above this KL")
+    args = parser.parse(argv)
     batch_size = args.num_envs * args.num_steps
-    rollout_flags = f"--num-envs {args.num_envs} x --num-steps {args.num_steps}"
-    hub_utils.check_memory(batch_size * FRAME_STACK * FRAME_SIZE**2, f"{rollout_flags}: the rollout's frames")
+    frames = f"--num-envs {args.num_envs} x --num-steps {args.num_steps}: the rollout's frames"
+    training_run.check_memory(batch_size * FRAME_STACK * FRAME_SIZE**2, frames)
     rollout = f"one rollout (--num-envs x --num-steps = {batch_size} steps)"
     if batch_size % args.num_minibatches:
-        raise hub_utils.UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
+        raise UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
     if args.total_timesteps < batch_size:
-        raise hub_utils.UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
+        raise UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
     return args
 
 
@@ -94,6 +91,7 @@ def make_env(args, render_mode=None):
 
 # ---- The agent and GAE ---------------------------------------------------------------------------
 def layer_init(layer, std=math.sqrt(2), bias_const=0.0):
+    """Orthogonal weights, constant bias: the initialization PPO implementations rely on."""
     torch.nn.init.orthogonal_(layer.weight, std)
     torch.nn.init.constant_(layer.bias, bias_const)
     return layer
@@ -105,12 +103,16 @@ class Agent(nn.Module):
     def __init__(self, n_actions):
         super().__init__()
         self.network = nn.Sequential(
-            layer_init(nn.Conv2d(FRAME_STACK, 32, 8, stride=4)), nn.ReLU(),
-            layer_init(nn.Conv2d(32, 64, 4, stride=2)), nn.ReLU(),
-            layer_init(nn.Conv2d(64, 64, 3, stride=1)), nn.ReLU(),
+            layer_init(nn.Conv2d(FRAME_STACK, 32, 8, stride=4)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(32, 64, 4, stride=2)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(64, 64, 3, stride=1)),
+            nn.ReLU(),
             nn.Flatten(),
-            layer_init(nn.Linear(64 * 7 * 7, 512)), nn.ReLU(),
-        )  # fmt: skip
+            layer_init(nn.Linear(64 * 7 * 7, 512)),
+            nn.ReLU(),
+        )
         self.actor = layer_init(nn.Linear(512, n_actions), std=0.01)  # near-uniform initial policy
         self.critic = layer_init(nn.Linear(512, 1), std=1.0)
 
@@ -145,11 +147,9 @@ def compute_gae(rewards, values, episode_continues, truncation_values, gamma, ga
     delta_t = r_t + gamma * V(s_{t+1}) - V(s_t)
     A_t     = delta_t + gamma * lambda * A_{t+1}   (the sum restarts where an episode ended)
 
-    ``values`` has one more row than ``rewards``: V of the observation after the rollout. Where an
-    episode ended at step t (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and
-    ``truncation_values[t]``, V of its final observation, if it was truncated: a time limit is not
-    the end of the task, so it still bootstraps. Returns the advantages and value targets A + V.
-    """
+    ``values`` has one more row than ``rewards``: V after the rollout. Where an episode ended at step t
+    (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and ``truncation_values[t]`` if
+    it was truncated (a time limit still bootstraps). Returns the advantages and value targets A + V."""
     next_values = values[1:] * episode_continues + truncation_values
     values = values[:-1]
     deltas = rewards + gamma * next_values - values  # every step's delta at once; the sum is sequential
@@ -198,8 +198,8 @@ def main():
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
     if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
         keys, into = "iteration global_step games torch_rng".split(), dict(agent=agent, optimizer=optimizer)
-        checkpoint = hub_utils.load_checkpoint(args.resume / "checkpoint.pt", keys, into, device)
-    run = hub_utils.start_run(args, __file__)
+        checkpoint = training_run.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
+    run = training_run.start_run(args, __file__)
     envs = make_vector_env(run.env_id, args.num_envs, training=True, env_threads=args.env_threads)
 
     # Rollout storage: uint8 frames on the device; rewards and episode ends on the host, copied once
@@ -212,25 +212,26 @@ def main():
     forced = np.zeros(shape, dtype=bool)  # FIRE after a lost life: the env's steps, not the agent's
 
     start_iteration, global_step, games = 1, 0, 0
-    checkpoint_path = run.dir / "checkpoint.pt"
     if run.resumed:  # the games restart; everything else continues where it stopped
         start_iteration, global_step, games = (checkpoint[k] for k in ("iteration", "global_step", "games"))
         torch.set_rng_state(checkpoint["torch_rng"])
     # env i starts from seed + i (CleanRL's convention); a resumed run reseeds from where it stopped
     next_obs, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
 
-    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    progress = run.progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     timers = dict(env_s=0.0, inference_s=0.0, update_s=0.0)  # where the wall time goes
     for iteration in range(start_iteration, num_iterations + 1):
-        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations
-            hub_utils.save_checkpoint(
-                checkpoint_path, agent=agent.state_dict(), optimizer=optimizer.state_dict(), games=games,
-                iteration=iteration, global_step=global_step, torch_rng=torch.get_rng_state(),
-            )  # fmt: skip
-            progress.close()
+        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations, then exit
             envs.close()
-            run.exit_interrupted()
+            run.checkpoint_and_exit(
+                agent=agent.state_dict(),
+                optimizer=optimizer.state_dict(),
+                iteration=iteration,
+                global_step=global_step,
+                games=games,
+                torch_rng=torch.get_rng_state(),
+            )
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
             for group in optimizer.param_groups:
                 group["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
@@ -320,43 +321,33 @@ def main():
         run.writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
         run.writer.add_scalar("charts/SPS", sps, global_step)
         progress.update(batch_size, sps=sps, ret=recent_return)
-    progress.close()
     envs.close()
     training_seconds = time.time() - start_time
-
-    # Save the weights (safetensors: loading never runs code); evaluate the deterministic policy.
-    agent = agent.cpu().eval()
-    hub_utils.save_weights(agent.state_dict(), run.dir / "model.safetensors")
-    checkpoint_path.unlink(missing_ok=True)
-    policy = deterministic_policy(agent)
-    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
-    evaluation = hub_utils.evaluate(policy, make_env(args), seeds)
-    fps = AtariGame.metadata["render_fps"]  # real time: the Atari draws 60 frames a second, the agent 15
-    if args.capture_video:
-        video_env = make_env(args, render_mode="rgb_array")
-        hub_utils.record_video(policy, video_env, run.dir / "replay.mp4", fps=fps, seed=seeds[0])
     training = dict(env_steps=global_step, frames=global_step * FRAME_SKIP, games=games, device=device.type)
     training.update(sps=round((global_step - start_step) / max(training_seconds, 1e-9)))
     training.update({k: round(v, 1) for k, v in timers.items()}, wall_time_s=round(training_seconds, 1))
+
+    # Save the weights, then evaluate the deterministic policy on seeds of its own and publish.
+    agent = agent.cpu().eval()
+    training_run.save_weights(agent.state_dict(), run.dir / "model.safetensors")
+    fps = AtariGame.metadata["render_fps"]  # real time: the Atari draws 60 frames a second, the agent 15
     card = dict(algo="ppo", algo_title="PPO", model_file="model.safetensors", video_fps=fps)
-    results = hub_utils.write_results(run, args, evaluation=evaluation, training=training, **card)
-    run.close()
-    hub_utils.upload_if_requested(run, args, results)
+    training_run.publish(run, args, deterministic_policy(agent), make_env, training=training, **card)
 
 
 # ---- Atari machinery: the id's settings, FIRE after a lost life, one evaluation game, whole games --
 def ale_settings(env_id):
     """The AtariVectorEnv settings of a gymnasium Atari id: its ROM and the id's own sticky actions,
     action set and time limit. Raises UserError for ids that are not ALE games."""
-    spec = gym.spec(hub_utils.resolve_env_id(env_id, quiet=True))
+    spec = gym.spec(resolve_env_id(env_id, quiet=True))
     if not str(spec.entry_point).startswith("ale_py"):
         example = "an Atari game such as BreakoutNoFrameskip-v4 or ALE/Breakout-v5"
-        raise hub_utils.UserError(f"ppo_atari.py needs {example}; {env_id} is not one (vectors: use ppo.py)")
+        raise UserError(f"ppo_atari.py needs {example}; {env_id} is not one (vectors: use ppo.py)")
     kwargs = spec.kwargs
     if (obs_type := kwargs.get("obs_type", "rgb")) != "rgb":
-        raise hub_utils.UserError(f"ppo_atari.py learns from pixels; {env_id} has obs_type={obs_type}")
+        raise UserError(f"ppo_atari.py learns from pixels; {env_id} has obs_type={obs_type}")
     if roms.get_rom_path(kwargs["game"]) is None:
-        raise hub_utils.UserError(f"{env_id}: ale-py's C++ vector env has no ROM '{kwargs['game']}'")
+        raise UserError(f"{env_id}: ale-py's C++ vector env has no ROM '{kwargs['game']}'")
     settings = dict(game=kwargs["game"], full_action_space=kwargs.get("full_action_space", False))
     settings.update(repeat_action_probability=kwargs.get("repeat_action_probability", 0.0))
     return dict(settings, max_num_frames_per_episode=kwargs.get("max_num_frames_per_episode") or 108_000)
@@ -444,4 +435,4 @@ class AtariGame(gym.Env):
 
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

@@ -18,19 +18,24 @@ vizdoom engine processes stepped from a thread pool (vizdoom releases the GIL wh
 import argparse
 import math
 import os
+import signal
 import tempfile
 import time
+import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import cv2
 import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-import hub_utils
+import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
+from hub_utils import UserError, resolve_env_id
+from training_run import int_in, nonnegative_float, nonnegative_int, positive_float, positive_int, unit_float
 
 ENV_ID = "doom_health_gathering_supreme"  # Sample Factory's name, the leaderboard's dataset id
 FRAME_SKIP, EPISODE_TICS = 4, 2100  # tics per agent step; the scenario's episode_timeout
@@ -38,83 +43,61 @@ OBS_W, OBS_H = 128, 72  # Sample Factory's --res_w, --res_h (from a 160x120 scre
 LIVING_REWARD = 0.01  # per tic alive (Sample Factory's health_gathering_supreme.cfg)
 BUTTONS = ("TURN_LEFT", "TURN_RIGHT", "MOVE_FORWARD", "MOVE_BACKWARD")  # action 0 presses none
 
-# The flags beyond hub_utils.add_run_args: (flag, default, help); True/False make --x/--no-x switches.
-FLAGS = [
-    ("--env-id", ENV_ID, f"only {ENV_ID} (Sample Factory's definition)"),
-    ("--seed", 1, "seed of torch and of the games"),
-    ("--torch-deterministic", True, "torch.backends.cudnn.deterministic"),
-    ("--cuda", True, "use CUDA if present"),
-    ("--total-timesteps", 1_000_000, "agent steps over all games (4 tics each: 1M = the course's 4M)"),
-    ("--learning-rate", 2.5e-4, "Adam step size"),
-    ("--anneal-lr", True, "decay the learning rate linearly to 0"),
-    ("--num-envs", 8, "games played in parallel"),
-    ("--env-threads", 0, "threads stepping the games (0: one per CPU)"),
-    ("--num-steps", 128, "steps per game per rollout"),
-    ("--frame-stack", 1, "last frames in an observation"),
-    ("--gamma", 0.99, "discount factor"),
-    ("--gae-lambda", 0.95, "lambda of GAE"),
-    ("--num-minibatches", 16, "minibatches per epoch (64 transitions each)"),
-    ("--update-epochs", 2, "epochs over each rollout"),
-    ("--norm-adv", True, "normalize advantages per minibatch"),
-    ("--norm-returns", True, "divide rewards by the running std of the discounted return, clip to +-10"),
-    ("--clip-coef", 0.1, "surrogate clipping epsilon"),
-    ("--clip-vloss", True, "clip the value loss like the policy"),
-    ("--ent-coef", 0.01, "entropy bonus coefficient"),
-    ("--vf-coef", 0.5, "value loss coefficient"),
-    ("--max-grad-norm", 0.5, "global gradient norm clip"),
-    ("--target-kl", 0.0, "stop the epochs early above this KL (0: never)"),
-]
-AT_LEAST_1, FINITE = (1, math.inf, ">= 1"), (0, math.inf, "a finite number >= 0")
-RANGES = {  # flag: (low, high, what is accepted); NaN and inf fail every one
-    **dict.fromkeys(("total_timesteps", "num_envs", "num_steps", "num_minibatches"), AT_LEAST_1),
-    **dict.fromkeys(("update_epochs", "eval_episodes"), AT_LEAST_1),
-    "frame_stack": (1, 16, "in [1, 16]"),
-    "env_threads": (0, 256, "in [0, 256] (0: one per CPU)"),
-    **dict.fromkeys(("gamma", "gae_lambda"), (0, 1, "in [0, 1]")),
-    **dict.fromkeys(("learning_rate", "clip_coef"), (1e-300, math.inf, "a finite number > 0")),
-    **dict.fromkeys(("ent_coef", "vf_coef", "max_grad_norm", "target_kl"), FINITE),
-}
-
 
 def parse_args(argv=None):
-    parser = hub_utils.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for flag, default, text in FLAGS:
-        if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
-        else:
-            parser.add_argument(flag, type=type(default), default=default, help=text)
-    hub_utils.add_run_args(parser, exp_name="ppo_vizdoom")
-    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    for flag, (low, high, accepted) in RANGES.items():
-        if not (low <= (value := getattr(args, flag)) <= high and math.isfinite(value)):
-            raise hub_utils.UserError(f"--{flag.replace('_', '-')} must be {accepted}, got {value}")
+    parser = training_run.ScriptParser(__doc__, exp_name="ppo_vizdoom")
+    add, BOOL = parser.add_argument, argparse.BooleanOptionalAction
+    add("--env-id", default=ENV_ID, help=f"only {ENV_ID} (Sample Factory's definition)")
+    add("--seed", type=nonnegative_int, default=1, help="seed of torch and of the games")
+    add("--torch-deterministic", action=BOOL, default=True, help="torch.backends.cudnn.deterministic")
+    add("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    add("--total-timesteps", type=positive_int, default=10**6, help="agent steps of 4 tics (1M: course's 4M)")
+    add("--learning-rate", type=positive_float, default=2.5e-4, help="Adam step size")
+    add("--anneal-lr", action=BOOL, default=True, help="decay the learning rate linearly to 0")
+    add("--num-envs", type=positive_int, default=8, help="games played in parallel")
+    add("--env-threads", type=int_in(0, 256), default=0, help="threads stepping the games (0: one per CPU)")
+    add("--num-steps", type=positive_int, default=128, help="steps per game per rollout")
+    add("--frame-stack", type=int_in(1, 16), default=1, help="last frames in an observation")
+    add("--gamma", type=unit_float, default=0.99, help="discount factor")
+    add("--gae-lambda", type=unit_float, default=0.95, help="lambda of GAE")
+    add("--num-minibatches", type=positive_int, default=16, help="minibatches per epoch (of 64 transitions)")
+    add("--update-epochs", type=positive_int, default=2, help="epochs over each rollout")
+    add("--norm-adv", action=BOOL, default=True, help="normalize advantages per minibatch")
+    add("--norm-returns", action=BOOL, default=True, help="rewards / std of discounted returns, clip to +-10")
+    add("--clip-coef", type=positive_float, default=0.1, help="surrogate clipping epsilon")
+    add("--clip-vloss", action=BOOL, default=True, help="clip the value loss like the policy")
+    add("--ent-coef", type=nonnegative_float, default=0.01, help="entropy bonus coefficient")
+    add("--vf-coef", type=nonnegative_float, default=0.5, help="value loss coefficient")
+    add("--max-grad-norm", type=nonnegative_float, default=0.5, help="global gradient norm clip")
+    add("--target-kl", type=nonnegative_float, default=0.0, help="stop epochs early above this KL (0: never)")
+    args = parser.parse(argv)
     batch_size = args.num_envs * args.num_steps
     batch = f"the batch, --num-envs x --num-steps = {batch_size} transitions"
     if batch_size % args.num_minibatches:
-        raise hub_utils.UserError(f"--num-minibatches {args.num_minibatches} does not divide {batch}")
+        raise UserError(f"--num-minibatches {args.num_minibatches} does not divide {batch}")
     if (steps := args.total_timesteps) < batch_size:
-        raise hub_utils.UserError(f"--total-timesteps {steps} is less than one rollout: {batch}")
+        raise UserError(f"--total-timesteps {steps} is less than one rollout: {batch}")
     return args
 
 
 def main():
     args = parse_args()
     make_env(args).close()  # checks the id and vizdoom before anything is written
-    run = hub_utils.start_run(args, __file__)
     batch_size = args.num_envs * args.num_steps
-    minibatch_size = batch_size // args.num_minibatches
-    num_iterations = args.total_timesteps // batch_size
+    minibatch_size, num_iterations = batch_size // args.num_minibatches, args.total_timesteps // batch_size
     torch.manual_seed(args.seed)  # drives initialization, action sampling and minibatch shuffling
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(1)  # the other cores step the games
-    envs = ThreadedDoomGames(args.num_envs, args.frame_stack, args.env_threads)
     agent = Agent(args.frame_stack).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
     normalizer = ReturnNormalizer(args.num_envs, args.gamma)
+    if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
+        keys, into = "normalizer counters rng".split(), dict(agent=agent, optimizer=optimizer)
+        checkpoint = training_run.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
+    run = training_run.start_run(args, __file__)
+    envs = ThreadedDoomGames(args.num_envs, args.frame_stack, args.env_threads)
 
     # Rollout storage: uint8 observations (scaled inside the network); rewards and ends on the host.
     shape, obs_shape = (args.num_steps, args.num_envs), (3 * args.frame_stack, OBS_H, OBS_W)
@@ -125,30 +108,27 @@ def main():
     rewards, episode_continues = np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)
 
     start_iteration, global_step, episodes = 1, 0, 0
-    checkpoint_path = run.dir / "checkpoint.pt"
     if run.resumed:  # the games restart; everything else continues where it stopped
-        checkpoint = torch.load(checkpoint_path, weights_only=True, map_location=device)
-        agent.load_state_dict(checkpoint["agent"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        vars(normalizer).update(checkpoint["normalizer"])
         start_iteration, global_step, episodes = checkpoint["counters"]
+        vars(normalizer).update(checkpoint["normalizer"])
         torch.set_rng_state(checkpoint["rng"])
     next_obs = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)  # resumed: new seeds
     episode_return, shaped_return, episode_length = (np.zeros(args.num_envs) for _ in range(3))
-    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    progress = run.progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_return = time.time(), global_step, float("nan")
     timers = dict(env_s=0.0, inference_s=0.0, update_s=0.0)  # where the wall time goes
     for iteration in range(start_iteration, num_iterations + 1):
-        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between iterations, never half-written
-            state = dict(agent=agent.state_dict(), optimizer=optimizer.state_dict())
-            state.update(rng=torch.get_rng_state(), normalizer=vars(normalizer))
-            state["counters"] = [iteration, global_step, episodes]
-            hub_utils.save_checkpoint(checkpoint_path, **state)
-            progress.close()
-            envs.close()
-            run.exit_interrupted()
+        if run.stop_requested:  # Ctrl-C / SIGTERM (the games play on): checkpoint between iterations
+            run.checkpoint_and_exit(  # (then, at exit, the games close)
+                agent=agent.state_dict(),
+                optimizer=optimizer.state_dict(),
+                normalizer=vars(normalizer),
+                counters=[iteration, global_step, episodes],
+                rng=torch.get_rng_state(),
+            )
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
-            optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
+            for group in optimizer.param_groups:
+                group["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
 
         # 1. Collect a rollout with the current policy.
         truncation_values.zero_()
@@ -187,24 +167,24 @@ def main():
             values[-1] = agent.get_value(torch.from_numpy(next_obs).to(device))
 
         # 2. Advantages and value targets with GAE (bootstrapping truncated episodes).
-        step_rewards, continues = (torch.from_numpy(a).to(device) for a in (rewards, episode_continues))
-        gae = compute_gae(step_rewards, values, continues, truncation_values, args.gamma, args.gae_lambda)
-        advantages, returns = gae
+        b_rewards, b_continues = (torch.from_numpy(x).to(device) for x in (rewards, episode_continues))
+        advantages, returns = compute_gae(
+            b_rewards, values, b_continues, truncation_values, args.gamma, args.gae_lambda
+        )
 
         # 3. Optimize the clipped surrogate for several epochs of shuffled minibatches.
-        b_obs, b_actions = obs.reshape((-1,) + obs_shape), actions.reshape(-1)
-        b_logprobs, b_advantages = log_probs.reshape(-1), advantages.reshape(-1)
-        b_returns, b_values = returns.reshape(-1), values[:-1].reshape(-1)
+        b_obs, b_actions, b_log_probs = obs.flatten(0, 1), actions.reshape(-1), log_probs.reshape(-1)
+        b_advantages, b_returns, b_values = advantages.flatten(), returns.flatten(), values[:-1].flatten()
         clipfracs = []
         for _ in range(args.update_epochs):
             b_inds = torch.randperm(batch_size, device=device)
             for mb_inds in b_inds.split(minibatch_size):  # CleanRL's b_inds[start:end] slices
                 mb_obs, mb_actions = b_obs[mb_inds], b_actions[mb_inds]
-                _, newlogprob, entropy, newvalue = agent.get_action_and_value(mb_obs, mb_actions)
-                logratio = newlogprob - b_logprobs[mb_inds]
-                ratio = logratio.exp()
-                with torch.no_grad():  # how far the policy moved: KL estimates (k1, k3), clipped share
-                    old_approx_kl, approx_kl = (-logratio).mean(), ((ratio - 1) - logratio).mean()
+                _, new_log_prob, entropy, new_value = agent.get_action_and_value(mb_obs, mb_actions)
+                log_ratio = new_log_prob - b_log_probs[mb_inds]
+                ratio = log_ratio.exp()
+                with torch.no_grad():  # how far the policy moved: KL (k1, Schulman's k3), clipped share
+                    old_approx_kl, approx_kl = (-log_ratio).mean(), ((ratio - 1) - log_ratio).mean()
                     clipfracs.append(((ratio - 1.0).abs() > args.clip_coef).float().mean())
                 mb_advantages = b_advantages[mb_inds]
                 if args.norm_adv:
@@ -214,11 +194,13 @@ def main():
                 policy_loss = torch.max(-mb_advantages * ratio, -mb_advantages * clipped_ratio).mean()
                 # Value loss: squared error to the GAE return, optionally clipped around the old value
                 mb_returns, mb_values = b_returns[mb_inds], b_values[mb_inds]
-                value_loss = (newvalue - mb_returns) ** 2
                 if args.clip_vloss:
-                    clipped_value = mb_values + (newvalue - mb_values).clamp(-args.clip_coef, args.clip_coef)
-                    value_loss = torch.max(value_loss, (clipped_value - mb_returns) ** 2)
-                value_loss, entropy_loss = 0.5 * value_loss.mean(), entropy.mean()
+                    clipped_value = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
+                    squared_errors = (new_value - mb_returns) ** 2, (clipped_value - mb_returns) ** 2
+                    value_loss = 0.5 * torch.max(*squared_errors).mean()
+                else:
+                    value_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
+                entropy_loss = entropy.mean()
                 loss = policy_loss - args.ent_coef * entropy_loss + args.vf_coef * value_loss
                 optimizer.zero_grad()
                 loss.backward()
@@ -238,31 +220,22 @@ def main():
         run.writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
         run.writer.add_scalar("charts/SPS", sps, global_step)
         progress.update(batch_size, sps=sps, ret=recent_return)
-    progress.close()
     envs.close()
     training_seconds = time.time() - start_time
-    # Save the weights (safetensors: loading never runs code); evaluate the deterministic policy on
-    # whole episodes with the scenario's reward, the one the leaderboard scores.
-    agent = agent.cpu().eval()
-    save_file(agent.state_dict(), run.dir / "model.safetensors")
-    checkpoint_path.unlink(missing_ok=True)
-    policy, seeds = agent.act, hub_utils.eval_seeds(args.seed, args.eval_episodes)
-    evaluation = hub_utils.evaluate(policy, make_env(args), seeds)
-    fps = DoomHealthGathering.metadata["render_fps"]  # real time: 35 tics a second, one frame per 4
-    if args.capture_video:
-        video_env = make_env(args, render_mode="rgb_array")
-        hub_utils.record_video(policy, video_env, run.dir / "replay.mp4", fps=fps, seed=seeds[0])
     training = dict(env_steps=global_step, tics=global_step * FRAME_SKIP, episodes=episodes)
     training.update(sps=round((global_step - start_step) / max(training_seconds, 1e-9)), device=device.type)
     training.update({k: round(v, 1) for k, v in timers.items()}, wall_time_s=round(training_seconds, 1))
+
+    # Save the weights, then evaluate the deterministic policy (the scenario's reward: the leaderboard's).
+    agent = agent.cpu().eval()
+    training_run.save_weights(agent.state_dict(), run.dir / "model.safetensors")
+    fps = DoomHealthGathering.metadata["render_fps"]  # real time: 35 tics a second, one frame per 4
     card = dict(algo="ppo", algo_title="PPO", model_file="model.safetensors", video_fps=fps)
-    card.update(evaluation=evaluation, training=training, dataset_id=ENV_ID)
-    results = hub_utils.write_results(run, args, **card)
-    run.close()
-    hub_utils.upload_if_requested(run, args, results)
+    training_run.publish(run, args, agent.act, make_env, training=training, dataset_id=ENV_ID, **card)
 
 
 def layer_init(layer, std=math.sqrt(2), bias_const=0.0):
+    """Orthogonal weights, constant bias: the initialization PPO implementations rely on."""
     torch.nn.init.orthogonal_(layer.weight, std)
     torch.nn.init.constant_(layer.bias, bias_const)
     return layer
@@ -274,11 +247,16 @@ class Agent(nn.Module):
     def __init__(self, frame_stack=1, n_actions=1 + len(BUTTONS)):
         super().__init__()
         self.network = nn.Sequential(
-            layer_init(nn.Conv2d(3 * frame_stack, 16, 8, stride=4)), nn.ReLU(),  # -> 16 x 17x31
-            layer_init(nn.Conv2d(16, 32, 4, stride=2)), nn.ReLU(),  # -> 32 x 7x14
-            layer_init(nn.Conv2d(32, 32, 3, stride=2)), nn.ReLU(),  # -> 32 x 3x6
-            nn.Flatten(), layer_init(nn.Linear(32 * 3 * 6, 256)), nn.ReLU(),
-        )  # fmt: skip
+            layer_init(nn.Conv2d(3 * frame_stack, 16, 8, stride=4)),  # -> 16 x 17x31
+            nn.ReLU(),
+            layer_init(nn.Conv2d(16, 32, 4, stride=2)),  # -> 32 x 7x14
+            nn.ReLU(),
+            layer_init(nn.Conv2d(32, 32, 3, stride=2)),  # -> 32 x 3x6
+            nn.ReLU(),
+            nn.Flatten(),
+            layer_init(nn.Linear(32 * 3 * 6, 256)),
+            nn.ReLU(),
+        )
         self.actor = layer_init(nn.Linear(256, n_actions), std=0.01)  # near-uniform initial policy
         self.critic = layer_init(nn.Linear(256, 1), std=1.0)
 
@@ -315,17 +293,25 @@ class ReturnNormalizer:
         return np.clip(rewards / math.sqrt(variance + 1e-8), -10, 10)  # clipped as CleanRL does
 
 
+# ppo.py's compute_gae, word for word. Here a death terminates, the 2,100 tics truncate.
 def compute_gae(rewards, values, episode_continues, truncation_values, gamma, gae_lambda):
-    """GAE over (steps, envs): delta_t = r_t + gamma V(s_t+1) - V(s_t), A_t = delta_t + gamma lambda A_t+1.
-    ``values`` has one more row, V after the rollout. Where an episode ended at step t, V(s_t+1) is 0
-    after a death, ``truncation_values[t]`` (V of its last screen) after the time limit. Returns A, A + V."""
+    """Generalized Advantage Estimation over a rollout of shape (steps, envs).
+
+    delta_t = r_t + gamma * V(s_{t+1}) - V(s_t)
+    A_t     = delta_t + gamma * lambda * A_{t+1}   (the sum restarts where an episode ended)
+
+    ``values`` has one more row than ``rewards``: V after the rollout. Where an episode ended at step t
+    (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and ``truncation_values[t]`` if
+    it was truncated (a time limit still bootstraps). Returns the advantages and value targets A + V."""
     next_values = values[1:] * episode_continues + truncation_values
-    deltas = rewards + gamma * next_values - values[:-1]
-    advantages, next_advantage = torch.zeros_like(rewards), torch.zeros_like(rewards[0])
+    values = values[:-1]
+    deltas = rewards + gamma * next_values - values  # every step's delta at once; the sum is sequential
+    advantages = torch.zeros_like(rewards)
+    next_advantage = torch.zeros_like(rewards[0])
     for t in reversed(range(rewards.shape[0])):
         next_advantage = deltas[t] + gamma * gae_lambda * episode_continues[t] * next_advantage
         advantages[t] = next_advantage
-    return advantages, advantages + values[:-1]
+    return advantages, advantages + values
 
 
 def load_policy(run_dir, args):
@@ -347,25 +333,32 @@ class DoomHealthGathering(gym.Env):
             import vizdoom as vzd
         except ImportError as error:
             install = "pip install -r requirements-vizdoom.txt"
-            raise hub_utils.UserError(f"{ENV_ID} needs vizdoom ({error}): {install}") from None
-        settings = dict(
-            doom_scenario_path=os.path.join(vzd.scenarios_path, "health_gathering_supreme.wad"),
-            living_reward=LIVING_REWARD, death_penalty=0.0,
-            screen_resolution=vzd.ScreenResolution.RES_160X120, screen_format=vzd.ScreenFormat.RGB24,
-            render_hud=False, render_crosshair=False, render_weapon=False, render_decals=False,
-            render_particles=False, render_screen_flashes=True,  # vizdoom's default, kept by Sample Factory
-            available_buttons=[getattr(vzd.Button, name) for name in BUTTONS],
-            available_game_variables=[vzd.GameVariable.HEALTH],
-            episode_timeout=0, window_visible=False, sound_enabled=False,
-            doom_config_path=os.path.join(tempfile.gettempdir(), f"vizdoom-{os.getpid()}.ini"),
-        )  # fmt: skip
+            raise UserError(f"{ENV_ID} needs vizdoom ({error}): {install}") from None
+        config_path = Path(tempfile.gettempdir()) / f"vizdoom-{os.getpid()}.ini"  # not ./_vizdoom.ini
+        wad = os.path.join(vzd.scenarios_path, "health_gathering_supreme.wad")
+        resolution, rgb = vzd.ScreenResolution.RES_160X120, vzd.ScreenFormat.RGB24
+        settings = dict(doom_scenario_path=wad, living_reward=LIVING_REWARD, death_penalty=0.0)
+        hidden = dict(render_hud=False, render_crosshair=False, render_weapon=False, render_decals=False)
+        settings.update(screen_resolution=resolution, screen_format=rgb, **hidden, render_particles=False)
+        settings.update(render_screen_flashes=True)  # vizdoom's default, kept by Sample Factory
+        settings.update(available_buttons=[getattr(vzd.Button, name) for name in BUTTONS])
+        settings.update(available_game_variables=[vzd.GameVariable.HEALTH], episode_timeout=0)
+        settings.update(window_visible=False, sound_enabled=False, doom_config_path=str(config_path))
         game = vzd.DoomGame()
         for name, value in settings.items():
             getattr(game, f"set_{name}")(value)
         engine_made_a_folder = not os.path.exists("_vizdoom")
-        game.init()
+        # The engine, a child process, starts with Ctrl-C and SIGTERM ignored (kept across fork and exec):
+        # sent to the process group (a terminal, `timeout`), they would end it before the checkpoint is saved.
+        handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            game.init()
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
         if engine_made_a_folder and os.path.isdir("_vizdoom") and not os.listdir("_vizdoom"):
             os.rmdir("_vizdoom")  # the engine's empty ./_vizdoom/: not left in the user's folder
+        self._closer = weakref.finalize(self, self.close_game, game, config_path)  # close(), or at exit
         self.game, self.frame_stack, self.episode_tics = game, frame_stack, episode_tics
         self.buttons = [[0] * len(BUTTONS)] + np.eye(len(BUTTONS), dtype=int).tolist()
         self.observation_space = gym.spaces.Box(0, 255, (3 * frame_stack, OBS_H, OBS_W), dtype=np.uint8)
@@ -402,8 +395,13 @@ class DoomHealthGathering(gym.Env):
     def render(self):
         return self.screen.repeat(2, axis=0).repeat(2, axis=1)  # 320x240 for the replay
 
-    def close(self):
-        self.game.close()
+    def close(self):  # (else at exit: after a second Ctrl-C, an error)
+        self._closer()
+
+    @staticmethod
+    def close_game(game, config_path):
+        game.close()
+        config_path.unlink(missing_ok=True)  # the settings file the engine wrote as it exited
 
 
 class ThreadedDoomGames:
@@ -437,9 +435,9 @@ class ThreadedDoomGames:
 def make_env(args, render_mode=None):
     """The evaluation game (the scenario's reward), also `enjoy`'s; refuses other ids before any write."""
     if args.env_id != ENV_ID:
-        hub_utils.resolve_env_id(args.env_id, quiet=True)  # an unknown id: one line with close matches
+        resolve_env_id(args.env_id, quiet=True)  # an unknown id: one line with close matches
         other = f"{args.env_id} (vizdoom's own ids score another reward; other games: ppo_atari.py)"
-        raise hub_utils.UserError(f"ppo_vizdoom.py plays {ENV_ID} (Sample Factory's), not {other}")
+        raise UserError(f"ppo_vizdoom.py plays {ENV_ID} (Sample Factory's), not {other}")
     return DoomHealthGathering(getattr(args, "frame_stack", 1), render_mode=render_mode)
 
 
@@ -447,4 +445,4 @@ if ENV_ID not in gym.registry:  # hub_utils knows the id (run folder, card) like
     gym.register(ENV_ID, entry_point=lambda **kwargs: DoomHealthGathering(**kwargs))
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

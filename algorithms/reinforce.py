@@ -28,12 +28,14 @@ import torch
 import torch.nn as nn
 from safetensors.torch import load_file
 
-import hub_utils
+import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
+from hub_utils import UserError, resolve_env_id
+from training_run import nonnegative_int, positive_float, positive_int, unit_float
 
 # Per-environment defaults; any flag given on the command line wins. CartPole keeps the course's
-# lr 1e-2, gamma 1.0 and 16 hidden units (200k steps is about 1,000 episodes). The course trains
-# Pixelcopter for 50,000 episodes on raw observations with lr 1e-4; standardized observations and
-# lr 2e-3 get further in 2M steps, about 7 minutes on a laptop core (benchmarks/README.md).
+# lr 1e-2, gamma 1.0 and 16 hidden units, with a budget in steps that stands in for its 1,000 episodes.
+# The course trains Pixelcopter for 50,000 episodes on raw observations with lr 1e-4; standardized
+# observations and lr 2e-3 get further in fewer steps (benchmarks/README.md).
 ENV_DEFAULTS = {
     "CartPole": dict(total_timesteps=200_000, learning_rate=1e-2, gamma=1.0, hidden_size=16),
     "Pixelcopter-PLE": dict(total_timesteps=2_000_000, learning_rate=2e-3, gamma=0.99, hidden_size=64),
@@ -41,44 +43,36 @@ ENV_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    BOOL = argparse.BooleanOptionalAction
-    defaults = "Per-environment defaults: " + "; ".join(f"{k}: {v}" for k, v in ENV_DEFAULTS.items())
-    raw_text = argparse.RawDescriptionHelpFormatter
-    parser = hub_utils.ArgumentParser(description=__doc__, formatter_class=raw_text, epilog=defaults)
-    parser.add_argument("--env-id", default="CartPole-v1", help="Discrete actions, 1-D Box observations")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the env, the network and the sampling")
-    parser.add_argument("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
-    parser.add_argument("--cuda", action=BOOL, default=True, help="use CUDA if present")
-    parser.add_argument("--total-timesteps", type=int, default=500_000, help="env steps (ends the episode)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's learning rate")
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount factor of the returns")
-    parser.add_argument("--hidden-size", type=int, default=64, help="units of each hidden layer (ReLU)")
-    parser.add_argument("--hidden-layers", type=int, default=1, help="hidden layers of the policy")
-    parser.add_argument("--episodes-per-update", type=int, default=1, help="episodes per gradient step")
-    parser.add_argument("--normalize-observation", action=BOOL, default=True, help="running mean/variance")
-    hub_utils.add_run_args(parser, exp_name="reinforce")
-
-    env_name = parser.parse_known_args(argv)[0].env_id.split("-v")[0]
-    parser.set_defaults(**ENV_DEFAULTS.get(env_name, {}))
-    args = hub_utils.apply_resume(parser.parse_args(argv), parser, argv)
-    counts = "total_timesteps hidden_size hidden_layers episodes_per_update eval_episodes"
-    hub_utils.check_args(args, counts, positive="learning_rate", unit="gamma")
+    parser = training_run.ScriptParser(__doc__, exp_name="reinforce", env_defaults=ENV_DEFAULTS)
+    add, BOOL = parser.add_argument, argparse.BooleanOptionalAction
+    add("--env-id", default="CartPole-v1", help="Discrete actions, 1-D Box observations")
+    add("--seed", type=nonnegative_int, default=1, help="seed of the env, the network and the sampling")
+    add("--torch-deterministic", action=BOOL, default=True, help="cudnn.deterministic")
+    add("--cuda", action=BOOL, default=True, help="use CUDA if present")
+    add("--total-timesteps", type=positive_int, default=500_000, help="env steps (ends the episode)")
+    add("--learning-rate", type=positive_float, default=1e-3, help="Adam's learning rate")
+    add("--gamma", type=unit_float, default=0.99, help="discount factor of the returns")
+    add("--hidden-size", type=positive_int, default=64, help="units of each hidden layer (ReLU)")
+    add("--hidden-layers", type=positive_int, default=1, help="hidden layers of the policy")
+    add("--episodes-per-update", type=positive_int, default=1, help="episodes per gradient step")
+    add("--normalize-observation", action=BOOL, default=True, help="running mean/variance")
+    args = parser.parse(argv)
     parameters = args.hidden_size * (args.hidden_size * (args.hidden_layers - 1) + 2)  # at least
     what = f"--hidden-size {args.hidden_size} x --hidden-layers {args.hidden_layers}: the policy"
-    hub_utils.check_memory(parameters * hub_utils.BYTES_PER_PARAMETER, what)
+    training_run.check_memory(parameters * training_run.BYTES_PER_PARAMETER, what)
     return args
 
 
 def make_env(args, render_mode=None):
     """One environment; refuses the spaces REINFORCE's categorical policy cannot handle."""
-    env_id = hub_utils.resolve_env_id(args.env_id, quiet=True)
+    env_id = resolve_env_id(args.env_id, quiet=True)
     env = gym.make(env_id, render_mode=render_mode)
     if not isinstance(env.action_space, gym.spaces.Discrete):
         has = f"{args.env_id} has {env.action_space} (continuous actions: use ppo.py)"
-        raise hub_utils.UserError(f"reinforce.py needs a Discrete action space; {has}")
+        raise UserError(f"reinforce.py needs a Discrete action space; {has}")
     if not (isinstance(env.observation_space, gym.spaces.Box) and len(env.observation_space.shape) == 1):
         has = f"{args.env_id} has {env.observation_space}"
-        raise hub_utils.UserError(f"reinforce.py needs a 1-D Box observation space; {has}")
+        raise UserError(f"reinforce.py needs a 1-D Box observation space; {has}")
     return env
 
 
@@ -108,7 +102,8 @@ class Policy(nn.Module):
         batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
         delta, total = batch_mean - mean, count + batch_count
         mean += delta * batch_count / total
-        var.copy_((var * count + batch_var * batch_count + delta**2 * count * batch_count / total) / total)
+        m2 = var * count + batch_var * batch_count + delta**2 * count * batch_count / total
+        var.copy_(m2 / total)
         count.fill_(total)
 
 
@@ -183,11 +178,10 @@ def main():
     global_step, episodes, updates = 0, 0, 0
     if args.resume is not None:  # continue exactly where the interrupted run stopped (read before writing)
         keys = ("global_step", "episodes", "updates", "torch_rng", "env_rng")
-        checkpoint = hub_utils.load_checkpoint(
+        checkpoint = training_run.load_checkpoint(
             args.resume / "checkpoint.pt", keys, into=dict(policy=policy, optimizer=optimizer)
         )
-    run = hub_utils.start_run(args, __file__)
-    checkpoint_path = run.dir / "checkpoint.pt"
+    run = training_run.start_run(args, __file__)
     if run.resumed:
         global_step, episodes, updates = (checkpoint[k] for k in ("global_step", "episodes", "updates"))
         torch.set_rng_state(checkpoint["torch_rng"])
@@ -196,18 +190,20 @@ def main():
         env.reset(seed=args.seed)
         env.unwrapped.np_random.bit_generator.state = checkpoint["env_rng"]
 
-    progress = hub_utils.Progress(args.total_timesteps, "steps", initial=global_step)
+    progress = run.progress(args.total_timesteps, "steps", initial=global_step)
     start_time, start_step, recent_returns = time.time(), global_step, []
     while global_step < args.total_timesteps:
-        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between updates, exactly resumable
-            hub_utils.save_checkpoint(
-                checkpoint_path, policy=policy.state_dict(), optimizer=optimizer.state_dict(),
-                global_step=global_step, episodes=episodes, updates=updates, torch_rng=torch.get_rng_state(),
+        if run.stop_requested:  # Ctrl-C / SIGTERM: checkpoint between updates (exactly resumable), then exit
+            run.checkpoint_and_exit(
+                policy=policy.state_dict(),
+                optimizer=optimizer.state_dict(),
+                global_step=global_step,
+                episodes=episodes,
+                updates=updates,
+                torch_rng=torch.get_rng_state(),
                 cuda_rng=torch.cuda.get_rng_state() if device.type == "cuda" else None,
                 env_rng=env.unwrapped.np_random.bit_generator.state,
-            )  # fmt: skip
-            progress.close()
-            run.exit_interrupted()
+            )
 
         # Steps 1-3 for each episode of this update.
         batch_obs, batch_actions, batch_returns = [], [], []
@@ -248,31 +244,18 @@ def main():
                 min(global_step, args.total_timesteps) - progress.done, sps=sps, ret=np.mean(recent_returns)
             )
             recent_returns = []
-    progress.close()
     env.close()
     training_seconds = time.time() - start_time
-
-    # Save the weights (safetensors: loading them never runs code), then evaluate the greedy policy.
-    hub_utils.save_weights(
-        {name: tensor.detach().cpu().contiguous() for name, tensor in policy.state_dict().items()},
-        run.dir / "model.safetensors",
-    )
-    checkpoint_path.unlink(missing_ok=True)
-    act = greedy_policy(policy, device)
-    seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
-    evaluation = hub_utils.evaluate(act, make_env(args), seeds)
-    fps = env.metadata.get("render_fps", 30)
-    if args.capture_video:
-        hub_utils.record_video(
-            act, make_env(args, render_mode="rgb_array"), run.dir / "replay.mp4", fps=fps, seed=seeds[0]
-        )
     training = dict(episodes=episodes, updates=updates, env_steps=global_step)
     training.update(wall_time_s=round(training_seconds, 1))
+
+    # Save the weights, then evaluate the greedy policy on seeds of its own and publish.
+    weights = {name: tensor.detach().cpu().contiguous() for name, tensor in policy.state_dict().items()}
+    training_run.save_weights(weights, run.dir / "model.safetensors")
+    act, fps = greedy_policy(policy, device), env.metadata.get("render_fps", 30)
     card = dict(algo="reinforce", algo_title="REINFORCE", model_file="model.safetensors", video_fps=fps)
-    results = hub_utils.write_results(run, args, evaluation=evaluation, training=training, **card)
-    run.close()
-    hub_utils.upload_if_requested(run, args, results)
+    training_run.publish(run, args, act, make_env, training=training, **card)
 
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

@@ -7,7 +7,7 @@ The two cannot run in lockstep (each draws its terrain, start and engine noise f
 generator), so this compares distributions over many episodes: the first observation of an episode
 (where the lander starts, its initial push), and each policy's episode returns, lengths and share of
 landings (return >= 200), with Welch's t-test on the means and a two-sample Kolmogorov-Smirnov test on
-the whole distributions. ppo.py trains on envpool only for ids listed in hub_utils.ENVPOOL_TWINS;
+the whole distributions. ppo.py trains on envpool only for ids listed in fast_paths.ENVPOOL_TWINS;
 evaluation always runs on gymnasium. Results: benchmarks/README.md, "PPO", time to the course bar.
 """
 
@@ -22,15 +22,16 @@ import torch
 from safetensors.torch import load_file
 from scipy import stats
 
+import fast_paths
 import hub_utils
 
 ENV_ID = "LunarLander-v3"
 
 
 def play_envpool(policy, episodes, seed, num_envs=16):
-    """Whole episodes on envpool's twin, num_envs at a time (through hub_utils.EnvpoolVectorEnv, as ppo.py
+    """Whole episodes on envpool's twin, num_envs at a time (through fast_paths.EnvpoolVectorEnv, as ppo.py
     trains): (first observations, returns, lengths)."""
-    envs = hub_utils.EnvpoolVectorEnv(ENV_ID, num_envs)
+    envs = fast_paths.EnvpoolVectorEnv(ENV_ID, num_envs)
     obs, _ = envs.reset(seed=seed)
     firsts, returns, lengths = list(obs), [], []
     running_return, running_length = np.zeros(num_envs), np.zeros(num_envs, dtype=int)

@@ -70,9 +70,8 @@ def interrupt_run(args, cwd, signum=signal.SIGINT):
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-PROGRESS_LINE = re.compile(
-    r"\d+/\d+ \w+ \(\d+%\)"
-)  # hub_utils.Progress's plain line, e.g. "512/6400 steps (8%)"
+# training_run.Progress's plain line, e.g. "512/6,400 steps (8%)"
+PROGRESS_LINE = re.compile(r"[\d,]+/[\d,]+ \w+ \(\d+%\)")
 
 
 def only_run_dir(cwd):

@@ -1,6 +1,7 @@
 """algorithms/a2c.py: n-step returns by hand, Dict flattening, frozen normalization, smoke runs, resume,
 errors."""
 
+import argparse
 import json
 from collections import OrderedDict
 
@@ -82,13 +83,29 @@ def test_dict_observations_are_flattened_in_sorted_key_order():
 
 @needs_panda_gym
 def test_panda_dict_observations_are_flattened_in_sorted_key_order():
-    panda = a2c.make_env(hub_utils.argparse.Namespace(env_id="PandaReachDense-v3"))
+    panda = a2c.make_env(argparse.Namespace(env_id="PandaReachDense-v3"))
     observation, _ = panda.reset(seed=0)
     raw = panda.unwrapped._get_obs()
     np.testing.assert_array_equal(
         observation, np.concatenate([raw["achieved_goal"], raw["desired_goal"], raw["observation"]])
     )
     panda.close()
+
+
+@needs_panda_gym
+def test_panda_training_envs_repeat_their_goals_with_the_seed():
+    """panda-gym draws the goal of a reset without a seed (each later episode of the vector env) from the
+    system's entropy: the training envs give it a seed from their own generator, seeded by the first."""
+
+    def goals():
+        envs = a2c.make_vector_env(hub_utils.resolve_env_id("PandaReachDense-v3"), 2)
+        envs.reset(seed=3)
+        desired_goal = slice(3, 6)  # after achieved_goal, in sorted key order
+        return np.array([env.reset()[0][desired_goal] for env in envs.unwrapped.envs for _ in range(3)])
+
+    first = goals()
+    np.testing.assert_array_equal(goals(), first)
+    assert len(np.unique(first, axis=0)) == len(first)  # still a new goal every episode
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +181,7 @@ def test_panda_reach_dict_run_saves_frozen_normalization_that_enjoy_reuses(tmp_p
     assert frames.shape == (51, 480, 720, 3) and frames.std() > 0  # reset + 50 steps, rendered headless
     assert iio.immeta(run_dir / "replay.mp4")["fps"] == pytest.approx(25)
 
-    policy = a2c.load_policy(run_dir, hub_utils.argparse.Namespace(**args))
+    policy = a2c.load_policy(run_dir, argparse.Namespace(**args))
     observation = np.linspace(-2, 2, 12, dtype=np.float32)
     first = policy(observation)
     for _ in range(20):  # evaluation must not move the statistics
@@ -175,7 +192,9 @@ def test_panda_reach_dict_run_saves_frozen_normalization_that_enjoy_reuses(tmp_p
     assert_enjoy_reproduces(run_dir, tmp_path)
 
 
-@pytest.mark.parametrize("env_id", ["CartPole-v1", "LunarLander-v3"])
+@pytest.mark.parametrize(
+    "env_id", ["CartPole-v1", "LunarLander-v3", pytest.param("PandaReachDense-v3", marks=needs_panda_gym)]
+)
 def test_interrupted_and_resumed_run_ends_exactly_as_the_uninterrupted_one(tmp_path, env_id):
     """The checkpoint replays each running episode (its reset, then its actions): the resumed run
     trains on exactly the transitions the uninterrupted one does, so it ends with the same weights."""

@@ -9,6 +9,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 
 import hub_utils
+import training_run
 
 SCRIPTS = ("q_learning.py", "reinforce.py", "dqn.py", "a2c.py", "ppo.py", "dqn_atari.py", "ppo_atari.py")
 # Flags that pick the environment, so that each script parses without optional packages (panda-gym).
@@ -61,20 +62,30 @@ def test_every_numeric_flag_refuses_nan_inf_and_negatives(script):
                 module.parse_args([*ENV.get(script, []), f"{flag}={value}"])
 
 
-def test_check_args_and_check_memory_name_the_value():
-    import argparse
-
-    args = argparse.Namespace(lr=0.1, gamma=1.0, sizes=[64, 0], kl=None, seed=0)
-    hub_utils.check_args(args, positive="lr kl", unit="gamma")  # None (unset) passes
-    with pytest.raises(hub_utils.UserError, match=r"^--sizes must be >= 1, got \[64, 0\]$"):
-        hub_utils.check_args(args, counts="sizes")
-    with pytest.raises(hub_utils.UserError, match=r"^--gamma must be in \(0, 1\], got 0.0$"):
-        hub_utils.check_args(argparse.Namespace(gamma=0.0), fraction="gamma")
-    with pytest.raises(hub_utils.UserError, match="^--seed must be >= 0, got -3$"):
-        hub_utils.check_args(argparse.Namespace(seed=-3))
-    hub_utils.check_memory(1024, "a small buffer")
+def test_flag_types_and_check_memory_name_the_value():
+    parser = training_run.ScriptParser("a test", exp_name="test")
+    parser.add_argument("--lr", type=training_run.positive_float, default=0.1)
+    parser.add_argument("--gamma", type=training_run.unit_float, default=1.0)
+    parser.add_argument("--tau", type=training_run.fraction, default=1.0)
+    parser.add_argument("--sizes", type=training_run.positive_int, nargs="+", default=[64])
+    parser.add_argument("--seed", type=training_run.nonnegative_int, default=0)
+    parser.add_argument("--kl", type=training_run.positive_float, default=None)
+    args = parser.parse(["--gamma", "0", "--tau", "1", "--sizes", "1", "2", "--seed", "0"])
+    assert (args.lr, args.gamma, args.tau, args.sizes, args.seed, args.kl) == (0.1, 0.0, 1.0, [1, 2], 0, None)
+    for flags, message in [
+        (["--sizes", "64", "0"], r"^--sizes must be >= 1, got 0$"),
+        (["--tau", "0.0"], r"^--tau must be in \(0, 1\], got 0.0$"),
+        (["--gamma", "1.5"], r"^--gamma must be in \[0, 1\], got 1.5$"),
+        (["--seed=-3"], r"^--seed must be >= 0, got -3$"),
+        (["--lr=-inf"], r"^--lr must be a finite number, got -inf$"),
+        (["--kl", "0"], r"^--kl must be > 0, got 0$"),
+        (["--seed", "1.5"], r"--seed: invalid int value: '1.5'; see --help$"),
+    ]:
+        with pytest.raises(hub_utils.UserError, match=message):
+            parser.parse_args(flags)
+    training_run.check_memory(1024, "a small buffer")
     with pytest.raises(
         hub_utils.UserError, match=r"^a huge buffer needs 8.0 EiB|^a huge buffer needs [\d,.]+ PiB"
     ):
-        hub_utils.check_memory(2.0**63, "a huge buffer")
-    assert math.isfinite(hub_utils.available_memory()) and hub_utils.available_memory() > 0
+        training_run.check_memory(2.0**63, "a huge buffer")
+    assert math.isfinite(training_run.available_memory()) and training_run.available_memory() > 0

@@ -11,6 +11,7 @@ import torch
 from conftest import REPO, assert_one_line_error, run_cli
 
 import hub_utils
+import training_run
 
 
 def snapshot(folder):
@@ -35,7 +36,7 @@ def reinforce_checkpoint(path, hidden_size=64):
     reinforce = hub_utils.load_algorithm("reinforce.py")
     policy = reinforce.Policy(4, 2, hidden_size, 1)
     optimizer = torch.optim.Adam(policy.parameters())
-    hub_utils.save_checkpoint(
+    training_run.save_checkpoint(
         path, policy=policy.state_dict(), optimizer=optimizer.state_dict(), global_step=10, episodes=1,
         updates=1, torch_rng=torch.get_rng_state(), env_rng={},
     )  # fmt: skip
@@ -78,7 +79,7 @@ def test_dqn_atari_checkpoint_without_its_frames(tmp_path):
     flags = ["--buffer-size", "1000", "--batch-size", "8", "--learning-starts", "100"]
     run_dir = fake_run(tmp_path, "dqn_atari.py", flags)
     q_network, memory = dqn_atari.QNetwork(6), dqn_atari.ReplayBuffer(1000)
-    hub_utils.save_checkpoint(
+    training_run.save_checkpoint(
         run_dir / "checkpoint.pt", q_network=q_network.state_dict(), target_network=q_network.state_dict(),
         optimizer=torch.optim.Adam(q_network.parameters()).state_dict(), replay_buffer=memory.state_dict(),
         global_step=0, games=0, gradient_steps=0, rng={}, frames="checkpoint_frames.1.npy",
@@ -167,3 +168,49 @@ def test_garbage_or_foreign_checkpoint_of_the_vector_env_scripts(tmp_path, scrip
     run_dir = fake_run(tmp_path / "foreign", script, flags)
     reinforce_checkpoint(run_dir / "checkpoint.pt")  # a valid checkpoint, of another script
     resume_fails(tmp_path / "foreign", script, run_dir, "checkpoint runs/fake/checkpoint.pt", "lacks")
+
+
+SCRIPT_FLAGS = {  # every script, on an environment that needs no optional package
+    "q_learning.py": [],
+    "reinforce.py": [],
+    "dqn.py": [],
+    "dqn_atari.py": [],
+    "a2c.py": ["--env-id", "CartPole-v1"],
+    "ppo.py": ["--env-id", "CartPole-v1"],
+    "ppo_atari.py": [],
+    "ppo_vizdoom.py": [],
+}
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPT_FLAGS))
+def test_enjoy_names_a_missing_or_wrong_typed_hyperparameter(tmp_path, script):
+    args = vars(hub_utils.load_algorithm(script).parse_args(SCRIPT_FLAGS[script]))
+    saved = {key: value for key, value in args.items() if key not in hub_utils.RUN_ONLY_FLAGS}
+    numbers = [key for key, value in saved.items() if type(value) in (int, float) and key != "seed"]
+    results = dict(script=script, eval_seeds=[1], algo_title="x", env_id=saved["env_id"], video_fps=30)
+    cases = [
+        (
+            {key: value for key, value in saved.items() if key != numbers[0]},
+            [f"args.json lacks {numbers[0]}"],
+        ),
+        ({**saved, numbers[-1]: "many"}, ["args.json", "--" + numbers[-1].replace("_", "-"), "'many'"]),
+        ({**saved, "seed": -1}, ["args.json: --seed must be >= 0, got -1"]),
+    ]
+    for case, (hyperparameters, fragments) in enumerate(cases):
+        folder = tmp_path / f"model{case}"
+        folder.mkdir()
+        (folder / "args.json").write_text(json.dumps(hyperparameters, default=str))
+        (folder / "results.json").write_text(json.dumps(results))
+        before = snapshot(folder)
+        process = run_cli(["hub_utils.py", "enjoy", "--path", folder.name, "--no-video"], tmp_path)
+        assert_one_line_error(process, *fragments)
+        assert snapshot(folder) == before
+
+
+def test_push_refuses_a_corrupt_args_json_before_any_upload(tmp_path, hub_env, hub_standin):
+    folder = model_folder(tmp_path, dict(script="reinforce.py", algo_title="REINFORCE", env_id="CartPole-v1"))
+    (folder / "args.json").write_text('{"env_id": "CartPole-v1", "se')
+    before = snapshot(folder)
+    process = run_cli(["hub_utils.py", "push", "model", "--repo-id", "alice/x"], tmp_path, hub_env())
+    assert_one_line_error(process, "model/args.json is not readable JSON")
+    assert snapshot(folder) == before and "alice/x" not in hub_standin._repos

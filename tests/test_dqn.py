@@ -286,7 +286,7 @@ def test_bad_environments_fail_with_one_line_and_write_nothing(tmp_path, flags, 
         (["--train-frequency", "0"], ["--train-frequency must be >= 1"]),
         (["--end-e", "1.5"], ["--end-e", "1.5"]),
         (["--tau", "0"], ["--tau must be in (0, 1]"]),
-        (["--hidden-sizes", "64", "0"], ["--hidden-sizes", "[64, 0]"]),
+        (["--hidden-sizes", "64", "0"], ["--hidden-sizes must be >= 1, got 0"]),
         (["--learning-rate", "-1"], ["--learning-rate must be > 0", "-1"]),
     ],
 )

@@ -115,8 +115,9 @@ def test_training_stores_lost_lives_as_terminations_and_time_limits_as_truncatio
 def test_replay_memory_stores_each_frame_once_as_uint8():
     memory = dqn_atari.ReplayBuffer(1000)
     assert memory.frames.shape == (1000, 84, 84) and memory.frames.dtype == np.uint8
-    assert memory.nbytes == 1000 * dqn_atari.REPLAY_BYTES_PER_STEP == 1000 * (84 * 84 + 8)
-    assert dqn_atari.replay_memory_gb(1_000_000) == pytest.approx(7.064)  # the default, as --help says
+    nbytes = sum(getattr(memory, name).nbytes for name in ("frames", *dqn_atari.ReplayBuffer.ARRAYS))
+    assert nbytes == 1000 * dqn_atari.REPLAY_BYTES_PER_STEP == 1000 * (84 * 84 + 8)
+    assert 1_000_000 * dqn_atari.REPLAY_BYTES_PER_STEP / 1e9 == pytest.approx(7.064)  # as --help says
     frame = np.full((4, 84, 84), 7, dtype=np.uint8)
     memory.start_episode(frame)
     for step in range(40):
@@ -240,10 +241,11 @@ def test_training_and_evaluation_see_the_same_observations_until_a_life_is_lost(
 def test_replay_memory_checkpoint_restores_every_step(tmp_path):
     memory = dqn_atari.ReplayBuffer(50)
     fill(memory, [30, 25])
-    memory.save_frames(tmp_path / "frames.npy")
+    np.save(tmp_path / "frames.npy", memory.frames[: memory.size])  # as main() checkpoints them
     torch.save(memory.state_dict(), tmp_path / "state.pt")
     restored = dqn_atari.ReplayBuffer(50)
-    restored.load(torch.load(tmp_path / "state.pt", weights_only=True), tmp_path / "frames.npy", chunk=7)
+    state = torch.load(tmp_path / "state.pt", weights_only=True)
+    restored.load_state_dict(state, tmp_path / "frames.npy", chunk=7)
     assert (restored.head, restored.size, restored.newest) == (memory.head, memory.size, memory.newest)
     for name in ("frames", *dqn_atari.ReplayBuffer.ARRAYS):
         np.testing.assert_array_equal(getattr(restored, name), getattr(memory, name))

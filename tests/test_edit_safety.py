@@ -21,6 +21,7 @@ from conftest import REPO, interrupt_run, only_run_dir, run_cli
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import fast_paths
 import hub_utils
 
 PPO_ADAM = "torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)"
@@ -145,7 +146,7 @@ def assert_ppo_acts_with_the_network(module, edit):
         torch.testing.assert_close(value, agent.critic(obs).squeeze(-1))
         torch.testing.assert_close(value, recomputed_value, rtol=0, atol=0)
         # the rollout's fast sampler mirrors the edited actor (and would refuse an edit it cannot follow)
-        sampler = hub_utils.PolicySampler(agent.actor, None, obs.numpy(), np.random.default_rng(0), "--x")
+        sampler = fast_paths.PolicySampler(agent.actor, None, obs.numpy(), np.random.default_rng(0), "--x")
         np.testing.assert_allclose(sampler.mirror(obs.numpy()), actor.numpy(), rtol=1e-5, atol=1e-5)
         policy = module.deterministic_policy(agent, space)
         for row in range(0, 256, 32):
@@ -345,7 +346,7 @@ def test_numpy_mirror_follows_the_modules_and_notices_when_it_no_longer_can():
         torch.nn.Tanh(), torch.nn.Linear(16, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 3),
     )  # fmt: skip
     probe = np.random.default_rng(0).normal(0.0, 3.0, (64, 5)).astype(np.float32)
-    mirror = hub_utils.numpy_mirror(network, probe, off_switch="--off")
+    mirror = fast_paths.numpy_mirror(network, probe, off_switch="--off")
     with torch.no_grad():
         np.testing.assert_allclose(
             mirror(probe), network(torch.from_numpy(probe)).numpy(), rtol=1e-5, atol=1e-5
@@ -356,8 +357,8 @@ def test_numpy_mirror_follows_the_modules_and_notices_when_it_no_longer_can():
         )
         network[3].weight = torch.nn.Parameter(torch.randn(16, 16))  # a new tensor: the mirror is stale
     with pytest.raises(hub_utils.UserError, match="does not reproduce Sequential.*--off"):
-        hub_utils.check_mirror(mirror, network, probe, off_switch="--off")
+        fast_paths.check_mirror(mirror, network, probe, off_switch="--off")
     with pytest.raises(hub_utils.UserError, match="cannot mirror layer '1' \\(BatchNorm1d\\).*--off"):
-        hub_utils.numpy_mirror(
+        fast_paths.numpy_mirror(
             torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4)), probe, "--off"
         )

@@ -1,7 +1,9 @@
 """hub_utils on its own: evaluation maths and seeding, env ids, video, model card helpers."""
 
 import argparse
+import json
 import shlex
+import signal
 import sys
 
 import gymnasium as gym
@@ -11,6 +13,7 @@ import pytest
 from conftest import REPO
 
 import hub_utils
+import training_run
 
 
 class SeedEchoEnv(gym.Env):
@@ -129,7 +132,7 @@ def test_reproduce_command_spells_every_hyperparameter():
 
 def test_run_flags_are_never_saved_as_hyperparameters():
     parser = argparse.ArgumentParser()
-    hub_utils.add_run_args(parser, exp_name="x")
+    training_run.add_run_args(parser, exp_name="x")
     saved = {action.dest for action in parser._actions} - set(hub_utils.RUN_ONLY_FLAGS)
     assert saved == {"help", "exp_name", "capture_video", "eval_episodes"}
 
@@ -154,7 +157,7 @@ def test_atomic_write_leaves_the_previous_file_when_a_write_fails(tmp_path, monk
         raise OSError("No space left on device")
 
     monkeypatch.setattr(hub_utils.os, "fsync", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(hub_utils.UserError, match=f"could not save {path} .*No space left.*previous one"):
         hub_utils.atomic_write_text(path, "new")
     assert path.read_text() == "previous"
     assert [item.name for item in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
@@ -215,3 +218,64 @@ def test_the_repository_leaves_out_checkpoints_caches_and_interrupted_writes(tmp
     (tmp_path / "envs" / "__pycache__" / "pixelcopter.pyc").write_text("x")
     files = [name for name, _ in hub_utils._folder_files(tmp_path)]
     assert files == ["README.md", "envs/pixelcopter.py"]
+
+
+def test_a_run_folder_carries_every_module_of_the_project_its_script_imports():
+    modules = {path.name for path in hub_utils.first_party_modules(REPO / "algorithms/ppo.py")}
+    assert modules == {"hub_utils.py", "training_run.py", "fast_paths.py"}
+    modules = {path.name for path in hub_utils.first_party_modules(REPO / "algorithms/q_learning.py")}
+    assert modules == {"hub_utils.py", "training_run.py"}
+    # imports run one way: the scripts -> training_run, fast_paths -> hub_utils
+    assert not {"training_run", "fast_paths"} & hub_utils.imported_names(REPO / "hub_utils.py")
+    assert "training_run" not in hub_utils.imported_names(REPO / "fast_paths.py")
+    assert "fast_paths" not in hub_utils.imported_names(REPO / "training_run.py")
+    requirements = pins(hub_utils.replay_requirements(REPO / "algorithms/ppo.py", "CartPole-v1"))
+    assert not {"training-run", "fast-paths", "envpool", "wandb", "tqdm"} & set(requirements)
+
+
+@pytest.mark.parametrize(
+    "edit, fragments",
+    [
+        (lambda saved: saved.pop("learning_rate"), ["args.json lacks learning_rate"]),
+        (lambda saved: saved.update(gamma=1.5), ["args.json: --gamma must be in [0, 1], got 1.5"]),
+        (
+            lambda saved: saved.update(num_envs="four"),
+            ["args.json", "--num-envs", "invalid int value: 'four'"],
+        ),
+        (lambda saved: saved.update(num_envs=2.5), ["args.json", "--num-envs", "invalid int value: '2.5'"]),
+        (lambda saved: saved.update(num_minibatches=3), ["args.json", "--num-minibatches 3 does not divide"]),
+    ],
+)
+def test_saved_hyperparameters_are_read_back_through_the_scripts_flags(tmp_path, edit, fragments):
+    module = hub_utils.load_algorithm("ppo.py")
+    args = module.parse_args(["--env-id", "CartPole-v1", "--seed", "4", "--target-kl", "0.02"])
+    saved = {key: value for key, value in vars(args).items() if key not in hub_utils.RUN_ONLY_FLAGS}
+    saved["target_kl"] = None  # a flag left unset in the run stays unset
+    (tmp_path / "args.json").write_text(json.dumps(saved))
+    read = hub_utils.saved_hyperparameters(module, tmp_path / "args.json")
+    assert {key: value for key, value in vars(read).items() if key in saved} == saved
+    edit(saved)
+    (tmp_path / "args.json").write_text(json.dumps(saved))
+    with pytest.raises(hub_utils.UserError) as error:
+        hub_utils.saved_hyperparameters(module, tmp_path / "args.json")
+    assert all(fragment in str(error.value) for fragment in fragments), error.value
+    assert "\n" not in str(error.value)
+
+
+def test_a_stop_signal_during_the_save_waits_for_the_checkpoint(tmp_path, capsys):
+    run = training_run.Run(tmp_path, "CartPole-v1", "ppo.py", writer=None, resumed=False)
+    run.handle_stop_signal(signal.SIGINT, None)
+    assert run.stop_requested
+    run.saving = True
+    run.handle_stop_signal(signal.SIGINT, None)  # no KeyboardInterrupt: the save goes on
+    assert "being written" in capsys.readouterr().out
+    run.saving = False
+    with pytest.raises(KeyboardInterrupt):  # before the save began, a second Ctrl-C quits at once
+        run.handle_stop_signal(signal.SIGTERM, None)
+
+
+def test_progress_lines_read_as_plain_digits(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    progress = training_run.Progress(2_000_000, "steps")
+    progress.update(1_000_000, sps=17_730.4, ret=-123.456)
+    assert capsys.readouterr().out == "1,000,000/2,000,000 steps (50%) | sps 17,730 | ret -123.5\n"

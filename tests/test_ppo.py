@@ -21,7 +21,9 @@ from conftest import (
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import fast_paths
 import hub_utils
+import training_run
 
 ppo = hub_utils.load_algorithm("ppo.py")
 TINY = [
@@ -161,7 +163,7 @@ def test_a_checkpoint_from_the_other_env_engine_is_one_line():
         envs.step(np.zeros(2, dtype=int))
     for envs, saved_from in ((gymnasium_envs, envpool_envs), (envpool_envs, gymnasium_envs)):
         with pytest.raises(hub_utils.UserError, match="pip install envpool==1.2.5"):
-            hub_utils.replay_running_episodes(envs, hub_utils.running_episodes(saved_from))
+            training_run.replay_running_episodes(envs, training_run.running_episodes(saved_from))
 
 
 def test_running_mean_std_matches_numpy():
@@ -258,13 +260,13 @@ def test_sampled_actions_follow_the_policy(action_space):
 
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(3), gym.spaces.Box(-1.0, 1.0, (2,))])
 def test_fast_rollout_samples_the_agents_policy_and_notices_when_its_mirror_is_stale(action_space):
-    """The rollout's numpy sampler (hub_utils.PolicySampler on agent.actor) draws from the agent's own
+    """The rollout's numpy sampler (fast_paths.PolicySampler on agent.actor) draws from the agent's own
     distribution, follows the live weights, and fails in one line naming --no-fast-rollout when its
     mirror no longer reproduces the actor."""
     agent = far_from_uniform_agent(action_space)
     probe = np.random.default_rng(1).normal(size=(64, 4)).astype(np.float32)
     log_std = agent.actor_logstd if agent.continuous else None
-    sample = hub_utils.PolicySampler(
+    sample = fast_paths.PolicySampler(
         agent.actor, log_std, probe, np.random.default_rng(0), "--no-fast-rollout"
     )
     obs = np.tile(np.array([[0.5, -0.2, 0.1, 0.9]], dtype=np.float32), (100_000, 1))

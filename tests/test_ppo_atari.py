@@ -385,6 +385,10 @@ def test_a_game_that_is_not_atari_fails_with_one_line_and_writes_nothing(tmp_pat
         (["--clip-coef", "0"], ["--clip-coef must be > 0"]),
         (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
         (["--learning-rate", "-1"], ["--learning-rate must be > 0"]),
+        (["--seed", "-1"], ["--seed must be >= 0, got -1"]),
+        (["--ent-coef", "inf"], ["--ent-coef must be a finite number, got inf"]),
+        (["--target-kl", "0"], ["--target-kl must be > 0, got 0"]),
+        (["--total-timesteps", "1e6"], ["--total-timesteps", "invalid int value: '1e6'"]),
     ],
 )
 def test_bad_values_are_user_errors(flags, fragments):

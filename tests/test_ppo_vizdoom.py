@@ -1,17 +1,31 @@
 """algorithms/ppo_vizdoom.py: Sample Factory's doom_health_gathering_supreme on vizdoom (observations,
 the scenario's reward and Sample Factory's medkit bonus against an independent re-derivation, the
 time limit against the engine's own timeout, whole-episode evaluation), the threaded games, return
-normalization, GAE, smoke run, enjoy, interrupt and resume, errors. Headless: no window, no sound."""
+normalization, GAE, smoke run, enjoy, interrupt (of the process, and of its whole group as a terminal or
+`timeout` signals it) and resume, errors. Headless: no window, no sound."""
 
 import argparse
 import json
+import os
 import shutil
 import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 import torch
-from conftest import assert_enjoy_reproduces, assert_one_line_error, interrupt_run, only_run_dir, run_cli
+from conftest import (
+    PROGRESS_LINE,
+    assert_enjoy_reproduces,
+    assert_one_line_error,
+    cli_command,
+    cli_env,
+    interrupt_run,
+    only_run_dir,
+    run_cli,
+)
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -182,13 +196,21 @@ def test_rewards_are_divided_by_the_std_of_every_discounted_return_so_far_and_cl
     assert first.tolist() == [10.0, 10.0]  # equal returns have no spread yet: clipped to 10, not 400
 
 
+def engine_files(temporary_folder):
+    """What the vizdoom engines leave in the temporary folder: their settings files."""
+    return sorted(path.name for path in temporary_folder.glob("vizdoom-*"))
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("doom")
+    cwd, temporary = tmp_path_factory.mktemp("doom"), tmp_path_factory.mktemp("doom-tmp")
     process = run_cli(
-        ["algorithms/ppo_vizdoom.py", "--total-timesteps", "512", "--eval-episodes", "2", *TINY], cwd
+        ["algorithms/ppo_vizdoom.py", "--total-timesteps", "512", "--eval-episodes", "2", *TINY],
+        cwd,
+        {"TMPDIR": str(temporary)},
     )
     assert process.returncode == 0, process.stderr
+    assert engine_files(temporary) == []  # the engines' settings files are removed with them
     return cwd, only_run_dir(cwd), process
 
 
@@ -277,6 +299,103 @@ def test_interrupt_then_resume_continues_the_run_deterministically(tmp_path):
     assert all(torch.equal(first[name], second[name]) for name in first)  # resuming is deterministic
 
 
+GAME_IN_A_SIGNALLED_GROUP = """
+import os, signal, sys
+import hub_utils
+signal.signal(SIGNUM, lambda *_: print("handled"))  # the script's handler (training_run.start_run's)
+game = hub_utils.load_algorithm("ppo_vizdoom.py").DoomHealthGathering()
+game.reset(seed=0)
+os.killpg(0, SIGNUM)  # this process's group: the engine's too
+for _ in range(20):
+    game.step(2)
+game.close()
+print("played on")
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_engine_plays_on_when_its_process_group_is_signalled(tmp_path, signum):
+    """The engine, a child process in the group a terminal's Ctrl-C or `timeout` signals, starts with
+    SIGINT and SIGTERM ignored: the game goes on (until the script's checkpoint is saved), and closing
+    it leaves no settings file behind."""
+    code = GAME_IN_A_SIGNALLED_GROUP.replace("SIGNUM", str(int(signum)))
+    process = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=cli_env({"TMPDIR": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+    )
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.split() == ["handled", "played", "on"]
+    assert engine_files(tmp_path) == [] and not any(tmp_path.glob("_vizdoom*"))
+
+
+def interrupt_group(args, cwd, signum, extra_env):
+    """Like conftest's interrupt_run, but signals as a terminal's Ctrl-C or `timeout` does: the whole
+    process group (the script leads a session of its own here), the vizdoom engines it started included.
+    Returns the completed process once no process of the group is left."""
+    process = subprocess.Popen(
+        cli_command(args),
+        cwd=cwd,
+        env=cli_env(extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    for line in process.stdout:
+        if PROGRESS_LINE.match(line):
+            os.killpg(process.pid, signum)
+            break
+    stdout, stderr = process.communicate(timeout=120)
+    for _ in range(50):  # an engine outliving the script would be left running for good
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("vizdoom engines outlived the interrupted script")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_the_whole_process_group_saves_a_checkpoint_and_resumes(tmp_path, signum):
+    """Ctrl-C in a terminal (SIGINT) and `timeout` or a job scheduler (SIGTERM) signal the process group:
+    the engines, started with both ignored, play on until the checkpoint is saved, then are closed."""
+    cwd, temporary = tmp_path / "work", tmp_path / "tmp"
+    cwd.mkdir()
+    temporary.mkdir()
+    # Rollouts of 256 steps a game: the signal, sent at the first progress line, comes while they play
+    flags = ["--total-timesteps", "1536", "--num-envs", "2", "--num-steps", "256", "--num-minibatches", "2"]
+    flags += ["--update-epochs", "1", "--no-capture-video", "--eval-episodes", "1"]
+    interrupted = interrupt_group(
+        ["algorithms/ppo_vizdoom.py", *flags], cwd, signum, {"TMPDIR": str(temporary)}
+    )
+    assert interrupted.returncode == 130, interrupted.stderr
+    assert "Traceback" not in interrupted.stderr and "ViZDoom" not in interrupted.stderr, interrupted.stderr
+    run_dir = only_run_dir(cwd)
+    assert f"interrupted: checkpoint saved in {run_dir.relative_to(cwd)}" in interrupted.stdout
+    resume = f"resume with: python algorithms/ppo_vizdoom.py --resume {run_dir.relative_to(cwd)}"
+    assert resume in interrupted.stdout
+    stopped_at = torch.load(run_dir / "checkpoint.pt", weights_only=True)["counters"][1]
+    assert 0 < stopped_at < 1536 and not (run_dir / "model.safetensors").exists()
+    assert engine_files(temporary) == [] and not any(cwd.glob("_vizdoom*"))
+    resumed = run_cli(
+        ["algorithms/ppo_vizdoom.py", "--resume", str(run_dir.relative_to(cwd))],
+        cwd,
+        {"TMPDIR": str(temporary)},
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert not (run_dir / "checkpoint.pt").exists() and (run_dir / "model.safetensors").is_file()
+    assert json.loads((run_dir / "results.json").read_text())["training"]["env_steps"] == 1536
+    assert engine_files(temporary) == []
+
+
 def test_another_game_fails_with_one_line_and_writes_nothing(tmp_path):
     process = run_cli(["algorithms/ppo_vizdoom.py", "--env-id", "VizdoomHealthGatheringSupreme-v1"], tmp_path)
     assert_one_line_error(process, "doom_health_gathering_supreme", "VizdoomHealthGatheringSupreme-v1")
@@ -296,9 +415,15 @@ def test_another_game_fails_with_one_line_and_writes_nothing(tmp_path):
         (["--num-envs", "0"], ["--num-envs must be >= 1", "0"]),
         (["--frame-stack", "0"], ["--frame-stack must be in [1, 16]"]),
         (["--env-threads", "-1"], ["--env-threads must be in [0, 256]"]),
-        (["--learning-rate", "nan"], ["--learning-rate must be a finite number > 0", "nan"]),
-        (["--clip-coef", "0"], ["--clip-coef must be a finite number > 0"]),
-        (["--ent-coef", "inf"], ["--ent-coef must be a finite number >= 0", "inf"]),
+        (["--frame-stack", "17"], ["--frame-stack must be in [1, 16], got 17"]),
+        (["--env-threads", "257"], ["--env-threads must be in [0, 256], got 257"]),
+        (["--seed", "-1"], ["--seed must be >= 0, got -1"]),
+        (["--learning-rate", "nan"], ["--learning-rate must be a finite number, got nan"]),
+        (["--learning-rate", "-0.001"], ["--learning-rate must be > 0, got -0.001"]),
+        (["--clip-coef", "0"], ["--clip-coef must be > 0, got 0"]),
+        (["--ent-coef", "inf"], ["--ent-coef must be a finite number, got inf"]),
+        (["--max-grad-norm", "-0.5"], ["--max-grad-norm must be >= 0, got -0.5"]),
+        (["--target-kl", "-1"], ["--target-kl must be >= 0, got -1"]),
         (["--gamma", "1.5"], ["--gamma must be in [0, 1]", "1.5"]),
         (["--eval-episodes", "0"], ["--eval-episodes must be >= 1"]),
     ],
@@ -325,16 +450,14 @@ def test_help_lists_every_flag_and_says_resuming_is_not_exact(capsys):
         1,
         1_000_000,
     )
-    with pytest.raises(SystemExit) as abbreviated:  # no argparse abbreviations: --num-env is not --num-envs
+    # no argparse abbreviations: --num-env is not --num-envs
+    with pytest.raises(hub_utils.UserError) as abbreviated:
         ppo_vizdoom.parse_args(["--num-env", "4"])
-    error = capsys.readouterr().err  # one line naming the typo and the flag it is close to
-    assert abbreviated.value.code == 2 and "unknown flag '--num-env' (did you mean --num-envs?)" in error
-    assert len(error.strip().splitlines()) == 1
+    error = str(abbreviated.value)  # one line naming the typo and the flag it is close to
+    assert "unknown flag '--num-env' (did you mean --num-envs?)" in error and "\n" not in error
     with pytest.raises(SystemExit):
         ppo_vizdoom.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--resume is deterministic, not exact" in text
-    for flag, *_ in ppo_vizdoom.FLAGS:
-        assert flag in text
-    for flag in ("--track", "--capture-video", "--upload-model", "--resume", "--exp-name", "--eval-episodes"):
-        assert flag in text
+    for name in vars(args):  # the script's flags and the shared ones (--track, --resume, --eval-episodes...)
+        assert "--" + name.replace("_", "-") in text

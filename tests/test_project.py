@@ -90,7 +90,7 @@ def test_every_script_keeps_the_spec_contract(capsys):
         module = hub_utils.load_algorithm(path.name)
         for function in ("parse_args", "make_env", "load_policy", "main"):
             assert callable(getattr(module, function, None)), (path.name, function)
-        with pytest.raises(SystemExit):
+        with pytest.raises(SystemExit):  # --help prints and exits 0, as argparse's
             module.parse_args(["--help"])
         text = capsys.readouterr().out
         expected = common if path.stem == "q_learning" else [*common, "--cuda", "--torch-deterministic"]
@@ -99,9 +99,18 @@ def test_every_script_keeps_the_spec_contract(capsys):
 
 @pytest.mark.parametrize("path", ALGORITHM_FILES, ids=lambda path: path.name)
 def test_algorithm_files_stay_short(path):
-    """A file read top to bottom in one sitting: CleanRL's scripts run 200-400 lines; ours also resume,
-    validate, publish and (ppo.py) train on envpool with a checked fast rollout."""
-    assert len(path.read_text().splitlines()) <= 500, f"{path.name} has grown past 500 lines"
+    """A file read top to bottom in one sitting: the algorithm is most of it, the plumbing a few calls."""
+    text = path.read_text()
+    assert len(text.splitlines()) <= 450, f"{path.name} has grown past 450 lines"
+    assert "fmt: skip" not in text, f"{path.name}: write code the formatter lays out well"
+
+
+def test_the_shared_modules_stay_small():
+    """hub_utils.py is what a Hub user reads (evaluation, video, card, upload, loading): at most 800
+    lines; the run's plumbing and the fast paths beside it at most 600 each."""
+    for name, limit in (("hub_utils.py", 800), ("training_run.py", 600), ("fast_paths.py", 600)):
+        text = (REPO / name).read_text()
+        assert len(text.splitlines()) <= limit and "fmt: skip" not in text, name
 
 
 def test_the_code_is_formatted_and_linted_by_ruff():
@@ -135,6 +144,6 @@ def test_every_documented_command_parses_with_its_script(source, script, flags):
     every flag exists and every value is valid (a renamed flag would end in a usage error)."""
     assert (REPO / "algorithms" / script).is_file(), (source, script)
     module = hub_utils.load_algorithm(script)
-    args = module.parse_args(flags)  # a usage error exits: pytest reports it with the message
+    args = module.parse_args(flags)  # a usage error raises UserError: pytest reports it with the message
     if "--env-id" in flags:
         assert args.env_id == flags[flags.index("--env-id") + 1]
