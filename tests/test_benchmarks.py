@@ -1,5 +1,6 @@
-"""benchmarks/: the table writer on fixed records, the runner on a local Ray instance (tiny runs,
-a failing one, skipping finished ones, importing a run folder), the tuner on a Ray cluster."""
+"""benchmarks/: the tables and aggregates on fixed records, the committed pages rebuilt from the
+committed records alone, the runner on a local Ray instance (tiny runs, a failing one, skipping
+finished ones, importing a run folder), the tuner on a Ray cluster, random play."""
 
 import json
 import os
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, cli_env
+
+import hub_utils
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import jobs
@@ -489,3 +492,23 @@ def test_report_rebuilds_the_committed_pages_from_the_committed_records_alone(tm
         record = json.loads(path.read_text())
         assert report.record_path(REPO / "benchmarks" / "records", record) == path
         assert record["status"] == "ok" or record["error"], path
+
+
+def test_random_play_uses_each_scripts_own_evaluation(capsys):
+    """One random-play baseline for every script: its own evaluation env, seeds and flags; seeded."""
+    import random_play
+
+    taxi = random_play.random_play("q_learning", "Taxi-v3", episodes=3)
+    assert taxi.seeds == hub_utils.load_algorithm("q_learning.py").TAXI_EVAL_SEEDS[:3]  # the course's seeds
+    cartpole = random_play.random_play("reinforce", "CartPole-v1", seed=2, episodes=4)
+    assert cartpole.seeds == hub_utils.eval_seeds(2, 4) and 4 <= cartpole.mean < 100  # random play falls fast
+    assert random_play.random_play("reinforce", "CartPole-v1", seed=2, episodes=4).returns == cartpole.returns
+    frozen = random_play.random_play("q_learning", "FrozenLake-v1", episodes=2, flags=["--map-name", "8x8"])
+    assert frozen.mean <= 1.0
+
+    assert random_play.main(["--algo", "reinforce", "--env-id", "CartPole-v1", "--episodes", "2"]) == 0
+    assert "reinforce.py's evaluation of CartPole-v1, uniformly random actions:" in capsys.readouterr().out
+    assert random_play.main(["--algo", "dqn", "--env-id", "Taxi-v3"]) == 2  # dqn.py cannot play it
+    assert "dqn.py needs a 1-D Box observation space" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="unknown --algo 'sac'"):
+        random_play.main(["--algo", "sac", "--env-id", "CartPole-v1"])
