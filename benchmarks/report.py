@@ -179,7 +179,7 @@ def probability_of_improvement(new, old) -> float:
     return float(_poi_rows(np.asarray([new], float), np.asarray([old], float))[0])
 
 
-def probability_of_improvement_ci(new, old, reps: int = 10_000) -> tuple[float, float]:
+def probability_of_improvement_ci(new, old, reps: int = BOOTSTRAP_REPS) -> tuple[float, float]:
     """95% percentile bootstrap interval, resampling the runs of each side independently."""
     x, y = np.asarray(new, dtype=float), np.asarray(old, dtype=float)
     rng = np.random.default_rng(BOOTSTRAP_SEED)

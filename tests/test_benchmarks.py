@@ -190,6 +190,9 @@ def test_aggregates_follow_rliable():
     assert mean_high - mean_low > high - low  # the outliers widen the mean's interval, not the IQM's
     assert report.bootstrap_ci([5.0, 5.0, 5.0], "mean") == (5.0, 5.0)
     assert report.probability_of_improvement([3.0, 4.0], [1.0, 3.0]) == pytest.approx(3.5 / 4)
+    new, old = [5.0, 1.0, 3.0, 3.0, 9.0], [3.0, 2.0, 7.0]  # rliable: Mann-Whitney's U over the pairs
+    u = stats.mannwhitneyu(new, old, alternative="greater").statistic
+    assert report.probability_of_improvement(new, old) == pytest.approx(u / (len(new) * len(old)))
     assert report.probability_of_improvement([1.0], [2.0]) == 0.0
     low, high = report.probability_of_improvement_ci([3.0, 4.0, 5.0], [1.0, 2.0, 3.5])
     assert 0.0 <= low <= report.probability_of_improvement([3.0, 4.0, 5.0], [1.0, 2.0, 3.5]) <= high <= 1.0
