@@ -116,10 +116,18 @@ def test_the_code_is_formatted_and_linted_by_ruff():
         assert process.returncode == 0, f"ruff {' '.join(command)}:\n{process.stdout}{process.stderr}"
 
 
+DOC_PAGES = [
+    "README.md",
+    "benchmarks/README.md",
+    *sorted(f"docs/{p.name}" for p in (REPO / "docs").glob("*.md")),
+]
+
+
 def documented_commands():
-    """Every `python algorithms/<script>.py ...` command line the README and the scripts' own
-    docstrings show a user, as (where it is shown, script name, its flags)."""
-    sources = {"README.md": (REPO / "README.md").read_text()}
+    """Every `python algorithms/<script>.py ...` command line the README, the pages in docs/, the
+    benchmarks page and the scripts' own docstrings show a user, as (where it is shown, script name,
+    its flags)."""
+    sources = {page: (REPO / page).read_text() for page in DOC_PAGES}
     sources |= {path.name: ast.get_docstring(ast.parse(path.read_text())) for path in ALGORITHM_FILES}
     pattern = re.compile(r"python (algorithms/(\w+)\.py)([^`#|\n(]*)")
     return [
@@ -138,3 +146,20 @@ def test_every_documented_command_parses_with_its_script(source, script, flags):
     args = module.parse_args(flags)  # a usage error exits: pytest reports it with the message
     if "--env-id" in flags:
         assert args.env_id == flags[flags.index("--env-id") + 1]
+
+
+def test_the_docs_pages_show_commands_and_are_each_one_click_from_the_readme():
+    """The pages README.md sends a newcomer to: each linked from it, each command on them parsed above."""
+    readme = (REPO / "README.md").read_text()
+    assert [page for page in DOC_PAGES[1:] if f"]({page})" not in readme] == []
+    shown = {source for source, _, _ in documented_commands()}
+    assert {"README.md", "docs/install.md", "benchmarks/README.md"} <= shown
+
+
+@pytest.mark.parametrize("page", DOC_PAGES + ["benchmarks/HISTORY.md", "benchmarks/records/README.md"])
+def test_relative_links_lead_to_files_that_exist(page):
+    """Every relative link of a page (a file or folder of this repository) exists."""
+    text = (REPO / page).read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    missing = [t for t in targets if "://" not in t and not ((REPO / page).parent / t).exists()]
+    assert missing == []
