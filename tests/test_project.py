@@ -123,11 +123,21 @@ DOC_PAGES = [
 ]
 
 
+def one_line_spans(markdown: str) -> str:
+    """The page with each `inline code` span that a line break wrapped joined back into one line
+    (fenced code blocks are left as they are: one command a line)."""
+    parts = re.split(r"(```.*?```)", markdown, flags=re.S)
+    return "".join(
+        part if part.startswith("```") else re.sub(r"`[^`]+`", lambda m: m.group(0).replace("\n", " "), part)
+        for part in parts
+    )
+
+
 def documented_commands():
     """Every `python algorithms/<script>.py ...` command line the README, the pages in docs/, the
     benchmarks page and the scripts' own docstrings show a user, as (where it is shown, script name,
     its flags)."""
-    sources = {page: (REPO / page).read_text() for page in DOC_PAGES}
+    sources = {page: one_line_spans((REPO / page).read_text()) for page in DOC_PAGES}
     sources |= {path.name: ast.get_docstring(ast.parse(path.read_text())) for path in ALGORITHM_FILES}
     pattern = re.compile(r"python (algorithms/(\w+)\.py)([^`#|\n(]*)")
     return [
@@ -163,3 +173,23 @@ def test_relative_links_lead_to_files_that_exist(page):
     targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
     missing = [t for t in targets if "://" not in t and not ((REPO / page).parent / t).exists()]
     assert missing == []
+
+
+def documented_benchmark_commands():
+    """Every `python benchmarks/{run,tune,random_play}.py ...` command the README, docs/ and the
+    benchmarks page show, as (page, tool, its arguments)."""
+    pattern = re.compile(r"python benchmarks/(run|tune|random_play)\.py([^`#|\n(]*)")
+    return [
+        (page, tool, shlex.split(flags))
+        for page in DOC_PAGES
+        for tool, flags in pattern.findall(one_line_spans((REPO / page).read_text()))
+    ]
+
+
+@pytest.mark.parametrize("page, tool, flags", documented_benchmark_commands(), ids=lambda value: str(value))
+def test_every_documented_benchmark_command_parses(page, tool, flags, monkeypatch):
+    """The benchmark tools' commands on the pages are ones their parsers accept as they are now."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    module = importlib.import_module(tool)
+    args = module.parse_args(flags)  # a usage error exits: pytest reports it with the message
+    assert args.algo in {path.stem for path in ALGORITHM_FILES}, (page, flags)
