@@ -1,22 +1,36 @@
-"""Tables and learning-curve plots from benchmark records (see jobs.py for what a record holds).
+"""Tables and plots from the committed benchmark records, and nothing else.
 
-    python benchmarks/report.py --algo ppo      # rewrite benchmarks/results/ppo.md and its plots
-    python benchmarks/report.py                 # every algorithm, and the summary results/README.md
+    python benchmarks/report.py                 # every algorithm's page, the summary and the units plot
+    python benchmarks/report.py --algo ppo      # only benchmarks/results/ppo.md (and its plots)
 
-run.py calls the same functions after each benchmark; this entry point only redraws them from
-the records already on disk (benchmarks/runs/<algo>/**/record.json).
+A record is one run (jobs.py says what it holds): benchmarks/records/<algo>/<env id>/<code>/seed-<S>.json,
+where <code> is the digest of the code that ran (or, for runs imported from pages whose records
+were lost, a label naming the import). A fresh clone rebuilds every page from them unchanged
+(tests/test_benchmarks.py checks it). run.py calls the same functions after each benchmark.
+
+Which runs a row counts: for each env id and seed, its newest record (by date); older records of
+the same env and seed stay, listed as earlier code, and the newest earlier code's runs are what a
+changed default is compared with (probability of improvement). Aggregates follow rliable (Agarwal
+et al., 2021) on each run's result (mean - std of its evaluation episodes, the course's number):
+IQM (the mean of the middle 50% of runs, a 25% trimmed mean) and mean, each with a 95% percentile
+bootstrap confidence interval over runs (50,000 resamples, seeded: the output is deterministic).
 """
 
 import argparse
 import json
+import os
 import re
 import statistics
 from pathlib import Path
 
+import numpy as np
+
 BENCHMARKS = Path(__file__).resolve().parent
-RUNS = BENCHMARKS / "runs"  # records and run folders (not committed)
+RECORDS = BENCHMARKS / "records"  # one JSON file per run (committed)
+RUNS = BENCHMARKS / "runs"  # run folders and logs (not committed)
 RESULTS = BENCHMARKS / "results"  # tables and plots (committed)
 ALGORITHMS = BENCHMARKS.parent / "algorithms"
+UNITS_PLOT = "course-units.png"
 
 # The Deep RL Course's bars, on a run's result = mean - std over its evaluation episodes
 # (../shared/reference.md). CartPole's is Unit 4's.
@@ -27,7 +41,20 @@ COURSE_BARS = {
     "CartPole-v1": 350,
     "Pixelcopter-PLE-v0": 5,
     "PandaReachDense-v3": -3.5,
+    "doom_health_gathering_supreme": 5,
 }
+
+# The course's units and the (algorithm, env id) that each one's default command trains.
+COURSE_UNITS = [
+    ("1, 8 part 1", "ppo", "LunarLander-v2"),
+    ("2", "q_learning", "Taxi-v3"),
+    ("2", "q_learning", "FrozenLake-v1"),
+    ("3", "dqn_atari", "SpaceInvadersNoFrameskip-v4"),
+    ("4", "reinforce", "CartPole-v1"),
+    ("4", "reinforce", "Pixelcopter-PLE-v0"),
+    ("6", "a2c", "PandaReachDense-v3"),
+    ("8 part 2", "ppo_vizdoom", "doom_health_gathering_supreme"),
+]
 
 # Published results to read ours against (CleanRL: mean of the last 100 training episodes;
 # RL Zoo: evaluation; both from their benchmark pages, copied in ../shared/reference.md).
@@ -44,6 +71,130 @@ ANCHORS = {
     ("q_learning", "Taxi-v3"): "optimal policy: 7.56 +/- 2.71, result 4.85",
 }
 
+BOOTSTRAP_REPS = 50_000  # rliable's default
+BOOTSTRAP_SEED = 0
+
+
+# ---- records ---------------------------------------------------------------------------------
+
+
+def version(record: dict) -> str:
+    """The folder a record is kept in: its code digest, or the label of the import that made it."""
+    return record.get("code") or record.get("version") or "code-unknown"
+
+
+def record_path(records_dir: Path, record: dict) -> Path:
+    env = record["env_id"].replace("/", "-")
+    return records_dir / record["algo"] / env / version(record) / f"seed-{record['seed']}.json"
+
+
+def write_record(path: Path, record: dict) -> None:
+    """Atomically: an interrupted write leaves the previous record or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(temporary, path)
+
+
+def load_records(algo: str, records_dir: Path = RECORDS) -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted((records_dir / algo).glob("*/*/seed-*.json"))]
+
+
+def algorithms_with_records(records_dir: Path = RECORDS) -> list[str]:
+    """The folders of records_dir named after a script in algorithms/ and holding records."""
+    folders = sorted(path for path in records_dir.glob("*") if path.is_dir())
+    return [
+        path.name
+        for path in folders
+        if (ALGORITHMS / f"{path.name}.py").is_file() and load_records(path.name, records_dir)
+    ]
+
+
+def current(records: list[dict]) -> list[dict]:
+    """The newest record of each (env id, seed): the runs a row counts."""
+    newest: dict[tuple, dict] = {}
+    for record in sorted(records, key=lambda r: r["date"]):
+        newest[(record["env_id"], record["seed"])] = record
+    return sorted(newest.values(), key=lambda r: (r["env_id"], r["seed"]))
+
+
+def earlier(records: list[dict], env_id: str) -> list[dict]:
+    """The finished runs of env_id's newest earlier code: the records the current runs replaced
+    that share the newest date among them, by code version."""
+    kept = {id(record) for record in current(records)}
+    older = [r for r in records if r["env_id"] == env_id and id(r) not in kept and r["status"] == "ok"]
+    if not older:
+        return []
+    latest = max(older, key=lambda r: r["date"])
+    return sorted((r for r in older if version(r) == version(latest)), key=lambda r: r["seed"])
+
+
+def rows_by_env(records: list[dict]) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for record in sorted(records, key=lambda r: (r["env_id"], r["seed"])):
+        groups.setdefault(record["env_id"], []).append(record)
+    return groups
+
+
+def finished(records: list[dict]) -> list[dict]:
+    return [r for r in records if r["status"] == "ok"]
+
+
+# ---- statistics (rliable's definitions, with numpy) -------------------------------------------
+
+
+def iqm(scores) -> float:
+    """Interquartile mean: the mean of the middle 50% of runs (scipy.stats.trim_mean(x, 0.25))."""
+    values = np.sort(np.asarray(scores, dtype=float))
+    cut = int(0.25 * len(values))
+    return float(values[cut : len(values) - cut].mean())
+
+
+def _iqm_rows(samples: np.ndarray) -> np.ndarray:
+    cut = int(0.25 * samples.shape[1])
+    return np.sort(samples, axis=1)[:, cut : samples.shape[1] - cut].mean(axis=1)
+
+
+def bootstrap_ci(scores, statistic: str = "iqm", reps: int = BOOTSTRAP_REPS) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the IQM or mean over runs. For one task rliable's
+    stratified bootstrap is a plain bootstrap: resample the runs with replacement."""
+    values = np.asarray(scores, dtype=float)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    samples = values[rng.integers(0, len(values), size=(reps, len(values)))]
+    stats = _iqm_rows(samples) if statistic == "iqm" else samples.mean(axis=1)
+    low, high = np.percentile(stats, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _poi_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """P(X > Y) + 0.5 P(X = Y) over all pairs of runs, for each row of x and y."""
+    greater = (x[:, :, None] > y[:, None, :]).mean(axis=(1, 2))
+    equal = (x[:, :, None] == y[:, None, :]).mean(axis=(1, 2))
+    return greater + 0.5 * equal
+
+
+def probability_of_improvement(new, old) -> float:
+    """rliable's probability of improvement of new over old on one task: the chance that a run of
+    new scores higher than a run of old (ties count half), over every pair of runs."""
+    return float(_poi_rows(np.asarray([new], float), np.asarray([old], float))[0])
+
+
+def probability_of_improvement_ci(new, old, reps: int = BOOTSTRAP_REPS) -> tuple[float, float]:
+    """95% percentile bootstrap interval, resampling the runs of each side independently."""
+    x, y = np.asarray(new, dtype=float), np.asarray(old, dtype=float)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    xs = x[rng.integers(0, len(x), size=(reps, len(x)))]
+    ys = y[rng.integers(0, len(y), size=(reps, len(y)))]
+    low, high = np.percentile(_poi_rows(xs, ys), [2.5, 97.5])
+    return float(low), float(high)
+
+
+def with_interval(value: float, interval: tuple[float, float]) -> str:
+    return f"{value:.2f} [{interval[0]:.2f}, {interval[1]:.2f}]"
+
+
+# ---- tables ------------------------------------------------------------------------------------
+
 
 def mean_std(values: list[float]) -> str:
     if not values:
@@ -56,9 +207,17 @@ def duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def steps_per_second(training: dict) -> float:
+def training(record: dict) -> dict:
+    return (record.get("results") or {}).get("training") or {}
+
+
+def steps_per_second(training: dict) -> float | None:
     """The script's own SPS, or (scripts that log none) its steps over its training time."""
-    return training.get("sps") or training["env_steps"] / training["wall_time_s"]
+    if training.get("sps"):
+        return training["sps"]
+    if training.get("env_steps") and training.get("wall_time_s"):
+        return training["env_steps"] / training["wall_time_s"]
+    return None
 
 
 def step_range(steps: list[int]) -> str:
@@ -68,93 +227,166 @@ def step_range(steps: list[int]) -> str:
     return f"{min(steps):,}" if min(steps) == max(steps) else f"{min(steps):,}-{max(steps):,}"
 
 
-def rows_by_env(records: list[dict]) -> dict[str, list[dict]]:
-    groups: dict[str, list[dict]] = {}
-    for record in sorted(records, key=lambda r: (r["env_id"], r["seed"])):
-        groups.setdefault(record["env_id"], []).append(record)
-    return groups
+def results_of(records: list[dict]) -> list[float]:
+    return [r["results"]["result"] for r in finished(records)]
+
+
+def time_per_run(records: list[dict]) -> str:
+    walls = [training(r)["wall_time_s"] for r in finished(records) if training(r).get("wall_time_s")]
+    return duration(statistics.mean(walls)) if walls else "-"
+
+
+def bar_passes(env_id: str, records: list[dict]) -> str:
+    bar, done = COURSE_BARS.get(env_id), finished(records)
+    if bar is None:
+        return "-"
+    return f"{sum(result >= bar for result in results_of(done))}/{len(done)} (>= {bar:g})"
+
+
+def iqm_cell(records: list[dict]) -> str:
+    scores = results_of(records)
+    return with_interval(iqm(scores), bootstrap_ci(scores, "iqm")) if scores else "-"
+
+
+def improvement_cell(records: list[dict], env_id: str) -> str:
+    """P(improvement) of the current runs over the newest earlier code's runs of the same env."""
+    old = earlier(records, env_id)
+    if not old:
+        return "-"
+    # the current runs of other code than the earlier runs' (a seed not re-run keeps the earlier code)
+    new = results_of([r for r in current(records) if r["env_id"] == env_id and version(r) != version(old[0])])
+    if not new:
+        return "-"
+    old_scores = results_of(old)
+    poi = probability_of_improvement(new, old_scores)
+    interval = probability_of_improvement_ci(new, old_scores)
+    return f"{with_interval(poi, interval)} over {len(old)} runs of {old[0]['date'][:10]}"
+
+
+SUMMARY_HEADER = (
+    "| env | steps | runs | result IQM [95% CI] | result mean [95% CI] | eval mean across runs "
+    "| course bar (result >=) | P(improvement) over earlier code | training time per run | SPS | failed "
+    "| published |"
+)
 
 
 def markdown_table(algo: str, records: list[dict]) -> str:
-    """One row per environment: the spread across seeds of each seed's evaluation mean, the
-    course bar's pass count on each seed's result (mean - std), cost, and the published anchor."""
-    lines = [
-        "| env | steps | seeds | eval mean across seeds | course bar (result >=) | wall time per run "
-        "| SPS | failed | published |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for env_id, group in rows_by_env(records).items():
-        done = [r for r in group if r["status"] == "ok"]
-        failed = len(group) - len(done)
-        steps = [r["results"]["training"]["env_steps"] for r in done]
-        bar = COURSE_BARS.get(env_id)
-        passed = sum(r["results"]["result"] >= bar for r in done) if bar is not None else None
-        bar_text = f"{passed}/{len(done)} (>= {bar:g})" if bar is not None else "-"
-        walls = [r["results"]["training"]["wall_time_s"] for r in done]
-        sps = [steps_per_second(r["results"]["training"]) for r in done]
-        lines.append(
-            " | ".join(
-                [
-                    f"| {env_id}",
-                    step_range(steps),
-                    str(len(done)),
-                    mean_std([r["results"]["mean_reward"] for r in done]),
-                    bar_text,
-                    duration(statistics.mean(walls)) if walls else "-",
-                    f"{statistics.mean(sps):,.0f}" if sps else "-",
-                    str(failed),
-                    ANCHORS.get((algo, env_id), "-") + " |",
-                ]
-            )
-        )
+    """One row per environment, over the newest run of each seed: the result's IQM and mean with
+    their 95% bootstrap intervals, the spread of the evaluation means, the course bar's pass count,
+    the probability of improvement over earlier code, cost, and the published anchor."""
+    lines = [SUMMARY_HEADER, "|---" * SUMMARY_HEADER.count(" | ") + "|---|"]
+    for env_id, group in rows_by_env(current(records)).items():
+        done = finished(group)
+        scores = results_of(done)
+        steps = [training(r)["env_steps"] for r in done if training(r).get("env_steps")]
+        means = [r["results"]["mean_reward"] for r in done if r["results"].get("mean_reward") is not None]
+        sps = [s for s in (steps_per_second(training(r)) for r in done) if s]
+        cells = [
+            f"| {env_id}",
+            step_range(steps),
+            str(len(done)),
+            iqm_cell(done),
+            with_interval(statistics.mean(scores), bootstrap_ci(scores, "mean")) if scores else "-",
+            mean_std(means),
+            bar_passes(env_id, done),
+            improvement_cell(records, env_id),
+            time_per_run(done),
+            f"{statistics.mean(sps):,.0f}" if sps else "-",
+            str(len(group) - len(done)),
+            ANCHORS.get((algo, env_id), "-") + " |",
+        ]
+        lines.append(" | ".join(cells))
     return "\n".join(lines)
 
 
+def code_label(record: dict) -> str:
+    return f"`{record['code']}`" if record.get("code") else version(record)
+
+
 def seed_table(records: list[dict]) -> str:
-    """Every run: its result, score, cost and the command that made it (failed runs included)."""
+    """Every run, the earlier code's too: its result, score, cost and the command that made it."""
+    counted = {id(record) for record in current(records)}
     lines = [
-        "| env | seed | result | eval mean +/- std | wall time | SPS | date | command |",
-        "|---|---|---|---|---|---|---|---|",
+        "| env | seed | counted | code | result | eval mean +/- std | training time | SPS | date | command |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for env_id, group in rows_by_env(records).items():
-        for r in group:
+        for r in sorted(group, key=lambda r: (r["seed"], r["date"])):
             if r["status"] == "ok":
-                res, training = r["results"], r["results"]["training"]
+                res, train = r["results"], training(r)
+                mean = res.get("mean_reward")
+                score = f"{mean:.2f} +/- {res['std_reward']:.2f}" if mean is not None else "-"
+                sps = steps_per_second(train)
+                wall = train.get("wall_time_s")
                 cells = [
                     f"{res['result']:.2f}",
-                    f"{res['mean_reward']:.2f} +/- {res['std_reward']:.2f}",
-                    duration(training["wall_time_s"]),
-                    f"{steps_per_second(training):,.0f}",
+                    score,
+                    duration(wall) if wall else "-",
+                    f"{sps:,.0f}" if sps else "-",
                 ]
             else:
                 error = (r.get("error") or "").splitlines()[-1:] or [""]
                 cells = [f"FAILED (exit {r['returncode']})", error[0].replace("|", "/")[:80], "-", "-"]
-            date = r["date"] + (" (imported)" if r.get("imported") else "")
-            lines.append(" | ".join([f"| {env_id}", str(r["seed"]), *cells, date, f"`{r['command']}` |"]))
+            state = "yes" if id(r) in counted else "earlier code"
+            lines.append(
+                " | ".join(
+                    [
+                        f"| {env_id}",
+                        str(r["seed"]),
+                        state,
+                        code_label(r),
+                        *cells,
+                        r["date"],
+                        f"`{r['command']}` |",
+                    ]
+                )
+            )
     return "\n".join(lines)
+
+
+def sources(records: list[dict]) -> list[str]:
+    """One line per way the records were made: what made them, and the benchmark commands."""
+    lines = []
+    for source in sorted({r.get("source") or "benchmarks/run.py" for r in records}):
+        group = [r for r in records if (r.get("source") or "benchmarks/run.py") == source]
+        launched = sorted({r["launched_by"] for r in group if r.get("launched_by")})
+        line = f"- {len(group)} run{'s' * (len(group) != 1)}: {source}"
+        if launched:
+            line += "; started by " + ", ".join(f"`{command}`" for command in launched)
+        lines.append(line)
+    notes = sorted({r["note"] for r in records if r.get("note")})
+    return lines + (["", "Notes on imported runs:", ""] + [f"- {note}" for note in notes] if notes else [])
+
+
+# ---- plots -------------------------------------------------------------------------------------
 
 
 def trailing_mean(values, window: int):
     """values[i] -> mean of values[i - window + 1 .. i] (fewer at the start)."""
-    import numpy as np
-
     sums = np.cumsum(np.insert(values, 0, 0.0))
     counts = np.minimum(np.arange(1, len(values) + 1), window)
     return (sums[1:] - sums[np.arange(1, len(values) + 1) - counts]) / counts
 
 
-def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None:
-    """Episodic training return against environment steps: the mean across seeds and its
-    min-max band, each seed's curve averaged over its last 10 points and put on a common step grid."""
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # headless
+    matplotlib.rcParams["svg.hashsalt"] = "report"  # no random ids in what it writes
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    curves = [
-        np.array(r["curve"], dtype=float) for r in records if r["status"] == "ok" and len(r["curve"]) > 1
-    ]
+    return plt
+
+
+def has_curve(record: dict) -> bool:
+    return record["status"] == "ok" and len(record.get("curve") or []) > 1
+
+
+def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None:
+    """Episodic training return against environment steps: the mean across seeds and its
+    min-max band, each seed's curve averaged over its last 10 points and put on a common step grid."""
+    plt = pyplot()
+    curves = [np.array(r["curve"], dtype=float) for r in records if has_curve(r)]
     figure, axes = plt.subplots(figsize=(6, 4))
     if curves:
         grid = np.linspace(0, min(curve[-1, 0] for curve in curves), 200)
@@ -169,7 +401,7 @@ def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None
     if axes.get_legend_handles_labels()[0]:
         axes.legend(loc="lower right")
     figure.tight_layout()
-    figure.savefig(path, dpi=80)
+    figure.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(figure)
 
 
@@ -177,82 +409,159 @@ def plot_name(algo: str, env_id: str) -> str:
     return f"{algo}-{env_id.replace('/', '-')}.png"
 
 
-def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS, invocation: str = "") -> Path:
-    """Writes results/<algo>.md (summary table, every run, plots) and one PNG per environment."""
+def normalized(score: float, bar: float) -> float:
+    """A result in units of the course bar: 1 is the bar, 0 a result of 0 (score / bar); for a
+    negative bar (PandaReachDense's -3.5), 1 + (score - bar) / |bar|, so higher is still better."""
+    return 1 + (score - bar) / abs(bar)
+
+
+def plot_units(records_dir: Path, path: Path) -> None:
+    """Every course unit with a bar on one axis: each run's result over the bar (dots), the IQM
+    and its 95% interval (bar and whiskers); right of the line at 1 passes."""
+    plt = pyplot()
+    rows = []
+    for unit, algo, env_id in COURSE_UNITS:
+        scores = results_of([r for r in current(load_records(algo, records_dir)) if r["env_id"] == env_id])
+        if env_id in COURSE_BARS and scores:
+            rows.append(
+                (f"Unit {unit}: {algo}.py\n{env_id}", [normalized(s, COURSE_BARS[env_id]) for s in scores])
+            )
+    figure, axes = plt.subplots(figsize=(7.5, 0.65 * len(rows) + 1.4))
+    for y, (_, scores) in enumerate(reversed(rows)):
+        low, high = bootstrap_ci(scores, "iqm")
+        middle = iqm(scores)
+        axes.barh(
+            y, middle, height=0.55, color="#9ecae1", edgecolor="#3182bd", label="IQM" if y == 0 else None
+        )
+        axes.errorbar(
+            middle, y, xerr=[[middle - low], [high - middle]], color="black", capsize=4,
+            label="95% CI" if y == 0 else None,
+        )  # fmt: skip
+        spread = np.full(len(scores), y) + np.linspace(-0.15, 0.15, len(scores))
+        axes.scatter(scores, spread, s=12, color="#08519c", zorder=3, label="one run" if y == 0 else None)
+    axes.axvline(1.0, color="#d62728", linestyle="--", linewidth=1.2, label="course bar")
+    axes.axvline(0.0, color="gray", linewidth=0.8)
+    axes.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)], fontsize=8)
+    axes.set_xlabel("result (mean - std of the evaluation episodes) in units of the course bar")
+    axes.set_title("Course units: every counted run against its bar (right of 1 passes)", fontsize=10)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(figure)
+
+
+# ---- pages -------------------------------------------------------------------------------------
+
+INTRO = (
+    "Every number here is computed by `python benchmarks/report.py` from the committed records in "
+    "[../records/](../records/README.md), one JSON file per run; nothing else feeds it. A row counts "
+    "the newest run of each seed; runs of earlier code stay below, marked. Result: mean - std of a "
+    "run's evaluation episodes, the course's number. IQM: the mean of the middle 50% of runs (25% "
+    "trimmed mean); intervals are 95% percentile bootstrap intervals over runs (rliable's, 50,000 "
+    "seeded resamples). Eval mean: the mean evaluation return, averaged over runs (+/- the spread "
+    "across runs). Course bar: runs whose result passes. P(improvement): the chance that a current "
+    "run's result beats a run of the newest earlier code (ties count half), with its interval. "
+    "Training time and SPS are each run's training alone, with other runs often sharing the machine's "
+    "two cores."
+)
+
+
+def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS) -> Path:
+    """Writes results/<algo>.md (summary table, every run, where the records come from, learning
+    curves) and one PNG per environment whose records hold a curve."""
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{algo}.md"
-    sections = [f"# {algo}.py benchmark", ""]
-    if invocation:
-        sections += [
-            f"Last written by `{invocation}`; each run's own command and date are under "
-            '"Every run" (imported: a run made by hand earlier, added with --import-runs).',
-            "",
-        ]
-    elif path.is_file():  # redrawn by report.py: keep the line naming the last benchmark command
-        sections += [line for line in path.read_text().splitlines() if line.startswith("Last written by")][:1]
-        sections += [""] if len(sections) > 2 else []
-    sections += [
-        "Eval mean: the deterministic policy's mean return over each run's evaluation episodes, "
-        "averaged over seeds (+/- the spread across seeds). Course bar: runs whose result (mean - std) "
-        "passes. Wall time and SPS are each run's training alone, with other runs sharing the machine's "
-        "cores.",
+    sections = [
+        f"# {algo}.py benchmark",
+        "",
+        INTRO,
         "",
         markdown_table(algo, records),
         "",
         "## Every run",
         "",
-        seed_table(records),
-        "",
     ]
-    for env_id, group in rows_by_env(records).items():
-        if not any(r["status"] == "ok" for r in group):
-            continue
-        plot_curves(algo, env_id, group, results_dir / plot_name(algo, env_id))
-        sections += [f"![{algo} on {env_id}]({plot_name(algo, env_id)})", ""]
+    sections += [seed_table(records), "", "## Where the records come from", "", *sources(records), ""]
+    sections += ["## Learning curves", ""]
+    for env_id, group in rows_by_env(current(records)).items():
+        if any(has_curve(r) for r in group):
+            plot_curves(algo, env_id, group, results_dir / plot_name(algo, env_id))
+            sections += [f"![{algo} on {env_id}]({plot_name(algo, env_id)})", ""]
+        else:
+            sections += [
+                f"{env_id}: no learning curve in these runs' records (imported: lost with the machine).",
+                "",
+            ]
     path.write_text("\n".join(sections))
     return path
 
 
-def write_summary(runs_dir: Path = RUNS, results_dir: Path = RESULTS) -> Path:
-    """results/README.md: every algorithm's summary rows in one table, linking to its page."""
-    header, rule, *_ = markdown_table("", []).splitlines()
+def unit_command(group: list[dict]) -> str:
+    """The runs' command without its --seed: the command a user types for this unit."""
+    commands = {re.sub(r" --seed \d+", "", r["command"]) for r in group}
+    return f"`{sorted(commands)[0]}`" + (" (and others: see the page)" if len(commands) > 1 else "")
+
+
+UNITS_HEADER = (
+    "| unit | command (seeds 1, 2, ...) | course bar | passes | training time per run "
+    "| result IQM [95% CI] | runs |"
+)
+
+
+def units_table(records_dir: Path = RECORDS) -> str:
+    """The course's units: each one's command, bar, passes, time per run and IQM (README.md shows it)."""
+    lines = [UNITS_HEADER, "|---" * UNITS_HEADER.count(" | ") + "|---|"]
+    for unit, algo, env_id in COURSE_UNITS:
+        group = finished([r for r in current(load_records(algo, records_dir)) if r["env_id"] == env_id])
+        if not group:
+            continue
+        bar = COURSE_BARS.get(env_id)
+        passes = f"{sum(s >= bar for s in results_of(group))}/{len(group)}" if bar is not None else "-"
+        cells = [
+            f"| {unit}",
+            unit_command(group),
+            f">= {bar:g}" if bar is not None else "- (none)",
+            passes,
+            time_per_run(group),
+            iqm_cell(group),
+            f"[{algo}]({algo}.md) |",
+        ]
+        lines.append(" | ".join(cells))
+    return "\n".join(lines)
+
+
+def write_summary(records_dir: Path = RECORDS, results_dir: Path = RESULTS) -> Path:
+    """results/README.md: the course units' table and plot, then every algorithm's summary rows."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    plot_units(records_dir, results_dir / UNITS_PLOT)
+    header, rule = SUMMARY_HEADER, "|---" * SUMMARY_HEADER.count(" | ") + "|---|"
     lines = [
         "# Benchmark summary",
         "",
-        "Each algorithm's page lists every run with its command and date, and the learning curves.",
+        INTRO,
+        "",
+        "## The course's units",
+        "",
+        "Each unit's default command on this project's 2-core CPU (no GPU); dqn_atari runs the CPU budget "
+        "(100k steps) and ppo_vizdoom ran at 500k steps.",
+        "",
+        units_table(records_dir),
+        "",
+        f"![Every course unit's runs against its bar]({UNITS_PLOT})",
+        "",
+        "## Every algorithm and environment",
+        "",
+        "Each algorithm's page lists every run with its command, code and date, and the learning curves.",
         "",
         "| algorithm " + header,
         "|---" + rule,
     ]
+    for algo in algorithms_with_records(records_dir):
+        table = markdown_table(algo, load_records(algo, records_dir)).splitlines()[2:]
+        lines += [f"| [{algo}]({algo}.md) " + row for row in table]
     path = results_dir / "README.md"
-    kept = {}  # rows of (algorithm, env) pairs with no records here (not committed): kept as they were
-    for line in path.read_text().splitlines() if path.is_file() else []:
-        if match := re.match(r"\| \[(\w+)\]\(\1\.md\) ", line):
-            kept.setdefault(match.group(1), []).append(line)
-    for algo in sorted(set(algorithms_with_records(runs_dir)) | set(kept)):
-        records = load_records(algo, runs_dir)
-        measured = {record["env_id"] for record in records}
-        rows = [f"| [{algo}]({algo}.md) " + row for row in markdown_table(algo, records).splitlines()[2:]]
-        older = [line for line in kept.get(algo, []) if line.split(" | ")[1] not in measured]
-        lines += sorted(rows + older, key=lambda line: line.split(" | ")[1]) if records else older
-    results_dir.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def algorithms_with_records(runs_dir: Path) -> list[str]:
-    """The folders of runs_dir named after a script in algorithms/ and holding records: anything else
-    kept there by hand (an archived older code's runs, another tool's output) is no algorithm's result."""
-    folders = sorted(path for path in runs_dir.glob("*") if path.is_dir())
-    return [
-        path.name
-        for path in folders
-        if (ALGORITHMS / f"{path.name}.py").is_file() and load_records(path.name, runs_dir)
-    ]
-
-
-def load_records(algo: str, runs_dir: Path = RUNS) -> list[dict]:
-    return [json.loads(path.read_text()) for path in sorted((runs_dir / algo).glob("**/record.json"))]
 
 
 def main() -> None:
@@ -260,16 +569,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--algo", default=None, help="script name without .py, e.g. ppo (default: every one)")
-    parser.add_argument("--runs-dir", type=Path, default=RUNS, help="where run.py keeps records")
+    parser.add_argument("--records-dir", type=Path, default=RECORDS, help="the committed run records")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where tables and plots go")
     args = parser.parse_args()
-    algos = [args.algo] if args.algo else algorithms_with_records(args.runs_dir)
+    algos = [args.algo] if args.algo else algorithms_with_records(args.records_dir)
     for algo in algos:
-        records = load_records(algo, args.runs_dir)
+        records = load_records(algo, args.records_dir)
         if not records:
-            raise SystemExit(f"error: no records under {args.runs_dir / algo}; run benchmarks/run.py first")
+            raise SystemExit(
+                f"error: no records under {args.records_dir / algo}; run benchmarks/run.py first"
+            )
         print(write_report(algo, records, args.results_dir))
-    print(write_summary(args.runs_dir, args.results_dir))
+    print(write_summary(args.records_dir, args.results_dir))
 
 
 if __name__ == "__main__":

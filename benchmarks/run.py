@@ -11,17 +11,19 @@ to an existing cluster, whose nodes need this repository at the same path and it
 (a cluster with token authentication, `ray start`'s default, also needs RAY_AUTH_MODE=token and
 its RAY_AUTH_TOKEN in the environment).
 
-Every run leaves benchmarks/runs/<algo>/<env id>/seed-<S>/: the script's run folder, its log, and
-record.json (what it scored, its learning curve, its command, or why it failed). Re-running the
-same command skips runs finished with the same command and the same code (a digest of the script
-and hub_utils.py), and re-runs failed ones and those made by other code (imported ones included).
-Then benchmarks/results/<algo>.md (a summary row per env id, every run, the published anchors) and
-one learning-curve PNG per env id are rewritten from all the records of <algo>, and the summary of
-every algorithm, benchmarks/results/README.md. The exit status is
-1 if any run failed (the failure is in the tables, not dropped).
+Every run leaves its record, committed with the tables it feeds:
+benchmarks/records/<algo>/<env id>/<code digest>/seed-<S>.json (what it scored, its learning curve,
+its command, args, code digests, date, machine and wall time, or why it failed; the code digest
+covers the script and every first-party module it imports). The script's run folder and log stay
+under benchmarks/runs/ (not committed). Re-running the same command skips runs finished with the
+same command and the same code, and re-runs failed ones; a run of new code gets a record of its own
+beside the old one, so both stay. Then benchmarks/results/<algo>.md and its plots, and the summary
+of every algorithm, benchmarks/results/README.md, are rewritten from the committed records
+(report.py). The exit status is 1 if any run failed (the failure is in the tables, not dropped).
 
 --import-runs adds finished run folders made earlier by hand (e.g. runs/LunarLander-v2__ppo__1__...)
-as records, with the command that made them, so their results sit in the same tables.
+as records, with the command that made them (from their args.json) and the digest of the code
+copies the folder holds, so their results sit in the same tables.
 """
 
 import argparse
@@ -53,7 +55,12 @@ def parse_args(argv=None):
         default=None,
         help="local Ray's CPUs, i.e. runs at once (default: this machine's cores)",
     )
-    parser.add_argument("--runs-dir", type=Path, default=report.RUNS, help="records and run folders")
+    parser.add_argument(
+        "--runs-dir", type=Path, default=report.RUNS, help="run folders and logs (not committed)"
+    )
+    parser.add_argument(
+        "--records-dir", type=Path, default=report.RECORDS, help="where the records go (committed)"
+    )
     parser.add_argument("--results-dir", type=Path, default=report.RESULTS, help="tables and plots")
     parser.add_argument(
         "--import-runs",
@@ -73,8 +80,9 @@ def parse_args(argv=None):
     return args
 
 
-def job_dir(runs_dir: Path, algo: str, env_id: str, seed: int) -> Path:
-    return runs_dir / algo / env_id.replace("/", "-") / f"seed-{seed}"
+def job_dir(runs_dir: Path, algo: str, env_id: str, seed: int, code: str) -> Path:
+    """Where a run's folder and log go (not committed)."""
+    return runs_dir / algo / env_id.replace("/", "-") / code / f"seed-{seed}"
 
 
 def is_finished(record_path: Path, command: str, code: str) -> bool:
@@ -84,24 +92,24 @@ def is_finished(record_path: Path, command: str, code: str) -> bool:
     return record["status"] == "ok" and record["command"] == command and record.get("code") == code
 
 
-def import_runs(args) -> None:
+def import_runs(args, invocation: str) -> None:
     for run_dir in args.import_runs:
         if not (run_dir / "results.json").is_file():
             sys.exit(f"error: --import-runs {run_dir}: no results.json there (not a finished run folder)")
         record = jobs.record_from_run_dir(run_dir.resolve())
         if record["algo"] != args.algo:
             sys.exit(f"error: --import-runs {run_dir} is a {record['algo']} run, not {args.algo}")
-        record["imported"] = True
-        target = job_dir(args.runs_dir, args.algo, record["env_id"], record["seed"]) / "record.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(record, indent=1))
+        record["imported"], record["launched_by"] = True, invocation
+        target = report.record_path(args.records_dir, record)
+        report.write_record(target, record)
         print(f"imported {run_dir} as {target}")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    args.runs_dir = args.runs_dir.resolve()
-    import_runs(args)
+    args.runs_dir, args.records_dir = args.runs_dir.resolve(), args.records_dir.resolve()
+    invocation = shlex.join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
+    import_runs(args, invocation)
 
     todo, code = [], jobs.code_version(args.algo)
     for env_id in args.env_ids:
@@ -109,12 +117,13 @@ def main(argv=None):
             command = shlex.join(
                 ["python", *jobs.training_command(args.algo, env_id, seed, args.script_flags)]
             )
-            workdir = job_dir(args.runs_dir, args.algo, env_id, seed)
-            if is_finished(workdir / "record.json", command, code):
-                record_path = workdir / "record.json"
+            record_path = report.record_path(
+                args.records_dir, dict(algo=args.algo, env_id=env_id, seed=seed, code=code)
+            )
+            if is_finished(record_path, command, code):
                 print(f"skip {env_id} seed {seed}: finished earlier with the same code ({record_path})")
             else:
-                todo.append((env_id, seed, workdir))
+                todo.append((env_id, seed, job_dir(args.runs_dir, args.algo, env_id, seed, code)))
 
     if todo:
         import ray
@@ -134,10 +143,9 @@ def main(argv=None):
         print(f"{len(pending)} runs on Ray ({ray.cluster_resources().get('CPU', 0):g} CPUs)", flush=True)
         while pending:
             [finished], _ = ray.wait(list(pending))
-            workdir = pending.pop(finished)
-            record = ray.get(finished)
-            workdir.mkdir(parents=True, exist_ok=True)
-            (workdir / "record.json").write_text(json.dumps(record, indent=1))
+            pending.pop(finished)
+            record = dict(ray.get(finished), launched_by=invocation)
+            report.write_record(report.record_path(args.records_dir, record), record)
             last_error_line = "".join((record["error"] or "").splitlines()[-1:])
             score = (
                 f"result {record['results']['result']:.2f}"
@@ -151,12 +159,11 @@ def main(argv=None):
             )  # live in a log file too
         ray.shutdown()
 
-    records = report.load_records(args.algo, args.runs_dir)
-    invocation = shlex.join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
-    path = report.write_report(args.algo, records, args.results_dir, invocation)
-    report.write_summary(args.runs_dir, args.results_dir)
+    records = report.load_records(args.algo, args.records_dir)
+    path = report.write_report(args.algo, records, args.results_dir)
+    report.write_summary(args.records_dir, args.results_dir)
     print(f"\n{report.markdown_table(args.algo, records)}\n\nwrote {path}")
-    return 1 if any(record["status"] != "ok" for record in records) else 0
+    return 1 if any(record["status"] != "ok" for record in report.current(records)) else 0
 
 
 if __name__ == "__main__":

@@ -134,10 +134,10 @@ def test_envpool_twin_has_gymnasiums_same_step_interface_and_repeats_with_its_se
 
 def test_envpool_twin_plays_like_gymnasiums_lunar_lander(monkeypatch):
     """The same random policy on both engines, 400 episodes each: returns, lengths and the lander's
-    starting push agree in distribution (benchmarks/envpool_check.py runs the long version, with a
+    starting push agree in distribution (benchmarks/experiments/envpool_check.py runs the long version, with a
     trained policy too)."""
     pytest.importorskip("envpool", reason="envpool has no wheel for this Python (requirements.txt)")
-    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks" / "experiments"))
     import envpool_check
     from scipy import stats
 

@@ -125,10 +125,28 @@ def test_the_code_is_formatted_and_linted_by_ruff():
         assert process.returncode == 0, f"ruff {' '.join(command)}:\n{process.stdout}{process.stderr}"
 
 
+DOC_PAGES = [
+    "README.md",
+    "benchmarks/README.md",
+    *sorted(f"docs/{p.name}" for p in (REPO / "docs").glob("*.md")),
+]
+
+
+def one_line_spans(markdown: str) -> str:
+    """The page with each `inline code` span that a line break wrapped joined back into one line
+    (fenced code blocks are left as they are: one command a line)."""
+    parts = re.split(r"(```.*?```)", markdown, flags=re.S)
+    return "".join(
+        part if part.startswith("```") else re.sub(r"`[^`]+`", lambda m: m.group(0).replace("\n", " "), part)
+        for part in parts
+    )
+
+
 def documented_commands():
-    """Every `python algorithms/<script>.py ...` command line the README and the scripts' own
-    docstrings show a user, as (where it is shown, script name, its flags)."""
-    sources = {"README.md": (REPO / "README.md").read_text()}
+    """Every `python algorithms/<script>.py ...` command line the README, the pages in docs/, the
+    benchmarks page and the scripts' own docstrings show a user, as (where it is shown, script name,
+    its flags)."""
+    sources = {page: one_line_spans((REPO / page).read_text()) for page in DOC_PAGES}
     sources |= {path.name: ast.get_docstring(ast.parse(path.read_text())) for path in ALGORITHM_FILES}
     pattern = re.compile(r"python (algorithms/(\w+)\.py)([^`#|\n(]*)")
     return [
@@ -147,3 +165,40 @@ def test_every_documented_command_parses_with_its_script(source, script, flags):
     args = module.parse_args(flags)  # a usage error raises UserError: pytest reports it with the message
     if "--env-id" in flags:
         assert args.env_id == flags[flags.index("--env-id") + 1]
+
+
+def test_the_docs_pages_show_commands_and_are_each_one_click_from_the_readme():
+    """The pages README.md sends a newcomer to: each linked from it, each command on them parsed above."""
+    readme = (REPO / "README.md").read_text()
+    assert [page for page in DOC_PAGES[1:] if f"]({page})" not in readme] == []
+    shown = {source for source, _, _ in documented_commands()}
+    assert {"README.md", "docs/install.md", "benchmarks/README.md"} <= shown
+
+
+@pytest.mark.parametrize("page", DOC_PAGES + ["benchmarks/HISTORY.md", "benchmarks/records/README.md"])
+def test_relative_links_lead_to_files_that_exist(page):
+    """Every relative link of a page (a file or folder of this repository) exists."""
+    text = (REPO / page).read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    missing = [t for t in targets if "://" not in t and not ((REPO / page).parent / t).exists()]
+    assert missing == []
+
+
+def documented_benchmark_commands():
+    """Every `python benchmarks/{run,tune,random_play}.py ...` command the README, docs/ and the
+    benchmarks page show, as (page, tool, its arguments)."""
+    pattern = re.compile(r"python benchmarks/(run|tune|random_play)\.py([^`#|\n(]*)")
+    return [
+        (page, tool, shlex.split(flags))
+        for page in DOC_PAGES
+        for tool, flags in pattern.findall(one_line_spans((REPO / page).read_text()))
+    ]
+
+
+@pytest.mark.parametrize("page, tool, flags", documented_benchmark_commands(), ids=lambda value: str(value))
+def test_every_documented_benchmark_command_parses(page, tool, flags, monkeypatch):
+    """The benchmark tools' commands on the pages are ones their parsers accept as they are now."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    module = importlib.import_module(tool)
+    args = module.parse_args(flags)  # a usage error exits: pytest reports it with the message
+    assert args.algo in {path.stem for path in ALGORITHM_FILES}, (page, flags)

@@ -2,11 +2,11 @@
 evaluated exactly like algorithms/a2c.py (deterministic policy, the evaluation seeds of each --seed).
 
     pip install stable-baselines3==2.9.2        # not a dependency of this repository
-    python benchmarks/sb3_a2c_reference.py --seeds 1 2 3 4 5 --eval-episodes 10 100
+    python benchmarks/experiments/sb3_a2c_reference.py --seeds 1 2 3 4 5 --eval-episodes 10 100
 
 The Zoo publishes one run of this configuration (155.75 +/- 80.42 at 200k steps); this script gives
 its spread across seeds on the same environment, budget and evaluation as a2c.py's defaults.
-Results and dates: benchmarks/README.md, section "A2C".
+Results and dates: benchmarks/README.md, "Experiments"; the full tables: benchmarks/HISTORY.md, "A2C".
 """
 
 import argparse
@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 import hub_utils
+import training_run
 
 # rl-baselines3-zoo, hyperparams/a2c.yml, LunarLander-v2 (the rest are SB3's A2C defaults: RMSprop
 # alpha 0.99 eps 1e-5, n-step returns (gae_lambda 1), vf_coef 0.5, max_grad_norm 0.5, two 64-unit tanh MLPs)
@@ -91,4 +92,4 @@ def main():
 
 
 if __name__ == "__main__":
-    hub_utils.run_script(main)
+    training_run.run_script(main)

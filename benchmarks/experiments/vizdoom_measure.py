@@ -1,20 +1,18 @@
 """Measurements for algorithms/ppo_vizdoom.py that a training run does not print by itself.
 
-    python benchmarks/vizdoom_measure.py env-sps [--num-envs 8] [--steps 16000]
+    python benchmarks/experiments/vizdoom_measure.py env-sps [--num-envs 8] [--steps 16000]
         raw throughput, random actions, the same game and observation size (128x72 RGB, 4 tics a
         step) in three vector envs: the script's ThreadedDoomGames (one thread per CPU), gymnasium's
         AsyncVectorEnv (one worker process per game) and envpool's HealthGatheringSupreme-v1 set up
         with Sample Factory's cfg (skipped when envpool is not installed)
-    python benchmarks/vizdoom_measure.py random-score [--episodes 10]
-        random play with the same evaluation as a trained run (the scenario's reward, the
-        evaluation seeds of --seed 1)
-    python benchmarks/vizdoom_measure.py curve RUN_DIR [--bin 25000]
+    python benchmarks/experiments/vizdoom_measure.py curve RUN_DIR [--bin 25000]
         a run's learning curve from its TensorBoard events: the course's episode reward (training
         episodes, stochastic policy) and the shaped training reward, per bin of agent steps
 
 A training run's own split of wall time (env / inference / update) is in its results.json
-("training": env_s, inference_s, update_s). Results and dates: benchmarks/README.md, section
-"PPO on ViZDoom".
+("training": env_s, inference_s, update_s). Random play with the same evaluation as a trained
+run: `python benchmarks/random_play.py --algo ppo_vizdoom --env-id doom_health_gathering_supreme`.
+Results and dates: benchmarks/HISTORY.md, section "PPO on ViZDoom".
 """
 
 import argparse
@@ -114,17 +112,6 @@ def env_sps(args):
         print(f"  {name}: {sps:,.0f} steps/s; {len(returns)} episodes, mean episode reward {mean}")
 
 
-def random_score(args):
-    env = ppo_vizdoom.make_env(argparse.Namespace(env_id=ppo_vizdoom.ENV_ID, frame_stack=1))
-    rng = np.random.default_rng(args.seed)
-    seeds = hub_utils.eval_seeds(args.seed, args.episodes)
-    evaluation = hub_utils.evaluate(lambda obs: int(rng.integers(5)), env, seeds)
-    print(
-        f"random play: {evaluation.mean:.2f} +/- {evaluation.std:.2f} over {args.episodes} episodes "
-        f"(result {evaluation.result:.2f}; lengths {evaluation.lengths})"
-    )
-
-
 def curve(args):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -154,15 +141,13 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["env-sps", "random-score", "curve"])
+    parser.add_argument("what", choices=["env-sps", "curve"])
     parser.add_argument("run_dir", nargs="?", type=Path, help="a run folder (curve)")
     parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--steps", type=int, default=16_000)
-    parser.add_argument("--episodes", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bin", type=int, default=25_000)
     args = parser.parse_args()
-    {"env-sps": env_sps, "random-score": random_score, "curve": curve}[args.what](args)
+    {"env-sps": env_sps, "curve": curve}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Measurements for algorithms/dqn_atari.py that a training run does not print by itself.
 
-    python benchmarks/dqn_atari_measure.py baselines   # random and untrained-network scores (course eval)
-    python benchmarks/dqn_atari_measure.py memory      # peak RSS with the default replay memory filled
-    python benchmarks/dqn_atari_measure.py speed [--threads N]   # time of each part of a training step
+    python benchmarks/experiments/dqn_atari_measure.py untrained   # an untrained network's score
+    python benchmarks/experiments/dqn_atari_measure.py memory      # peak RSS, default replay memory full
+    python benchmarks/experiments/dqn_atari_measure.py speed [--threads N]   # each part of a training step
 
-Results and dates: benchmarks/README.md, section "DQN on Atari".
+Random play's score: `python benchmarks/random_play.py --algo dqn_atari --env-id SpaceInvadersNoFrameskip-v4`.
+Results and dates: benchmarks/HISTORY.md, section "DQN on Atari"; what is current: benchmarks/README.md.
 """
 
 import argparse
@@ -25,18 +26,17 @@ def peak_rss_gb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9  # ru_maxrss is in KiB on Linux
 
 
-def baselines(args):
-    """The scores to beat, evaluated like a trained run: 10 whole games, the real score, seeds of --seed 1."""
+def untrained(args):
+    """An untrained network's greedy score, evaluated like a trained run: whole games, the real score,
+    seeds of --seed 1 (random play: benchmarks/random_play.py)."""
     torch.set_num_threads(1)
     env_args = argparse.Namespace(env_id=ENV_ID)
     seeds = hub_utils.eval_seeds(1, args.episodes)
-    rng = np.random.default_rng(0)
     n_actions = dqn_atari.make_env(env_args).action_space.n
-    policies = {"uniformly random actions (epsilon 1)": lambda obs: int(rng.integers(n_actions))}
     torch.manual_seed(1)  # the initialization a --seed 1 run starts from
-    policies["untrained network, greedy"] = dqn_atari.greedy_policy(
-        dqn_atari.QNetwork(n_actions).eval(), "cpu"
-    )
+    policies = {
+        "untrained network, greedy": dqn_atari.greedy_policy(dqn_atari.QNetwork(n_actions).eval(), "cpu")
+    }
     for name, policy in policies.items():
         result = hub_utils.evaluate(policy, dqn_atari.make_env(env_args), seeds)
         print(
@@ -132,8 +132,8 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("baselines").add_argument("--episodes", type=int, default=10)
+    commands.add_parser("untrained").add_argument("--episodes", type=int, default=10)
     commands.add_parser("memory").add_argument("--buffer-size", type=int, default=1_000_000)
     commands.add_parser("speed").add_argument("--threads", type=int, default=1)
     arguments = parser.parse_args()
-    {"baselines": baselines, "memory": memory, "speed": speed}[arguments.command](arguments)
+    {"untrained": untrained, "memory": memory, "speed": speed}[arguments.command](arguments)

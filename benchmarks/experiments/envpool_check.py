@@ -1,14 +1,15 @@
 """Is envpool's LunarLander-v3 gymnasium's LunarLander-v3? Episode statistics of the same policies on both.
 
-    python benchmarks/envpool_check.py                              # random actions only
-    python benchmarks/envpool_check.py --model runs/<a ppo.py LunarLander run>   # and a trained policy
+    python benchmarks/experiments/envpool_check.py                              # random actions only
+    python benchmarks/experiments/envpool_check.py --model runs/<a ppo.py LunarLander run>   # and trained
 
 The two cannot run in lockstep (each draws its terrain, start and engine noise from its own random
 generator), so this compares distributions over many episodes: the first observation of an episode
 (where the lander starts, its initial push), and each policy's episode returns, lengths and share of
 landings (return >= 200), with Welch's t-test on the means and a two-sample Kolmogorov-Smirnov test on
 the whole distributions. ppo.py trains on envpool only for ids listed in fast_paths.ENVPOOL_TWINS;
-evaluation always runs on gymnasium. Results: benchmarks/README.md, "PPO", time to the course bar.
+evaluation always runs on gymnasium. Results: benchmarks/README.md, "Experiments"; the full tables:
+benchmarks/HISTORY.md, "PPO".
 """
 
 import argparse
