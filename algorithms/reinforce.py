@@ -32,12 +32,13 @@ import training_run  # the run: flags, folder, checkpoints, Ctrl-C, publishing
 from hub_utils import UserError, resolve_env_id
 from training_run import nonnegative_int, positive_float, positive_int, unit_float
 
-# Per-environment defaults; any flag given on the command line wins. CartPole keeps the course's
-# lr 1e-2, gamma 1.0 and 16 hidden units, with a budget in steps that stands in for its 1,000 episodes.
-# The course trains Pixelcopter for 50,000 episodes on raw observations with lr 1e-4; standardized
+# Per-environment defaults; any flag given on the command line wins. CartPole: the course's lr 1e-2,
+# gamma 1.0 and 16 hidden units pass on some seeds and collapse on others; gamma 0.99 (returns that
+# credit an action with the next hundred steps, not the whole episode), a 64-unit layer and lr 1e-3
+# learn steadily within the budget (benchmarks/README.md, REINFORCE). The course trains Pixelcopter for 50,000 episodes on raw observations with lr 1e-4; standardized
 # observations and lr 2e-3 get further in fewer steps (benchmarks/README.md).
 ENV_DEFAULTS = {
-    "CartPole": dict(total_timesteps=200_000, learning_rate=1e-2, gamma=1.0, hidden_size=16),
+    "CartPole": dict(total_timesteps=500_000, learning_rate=1e-3, gamma=0.99, hidden_size=64),
     "Pixelcopter-PLE": dict(total_timesteps=2_000_000, learning_rate=2e-3, gamma=0.99, hidden_size=64),
 }
 
