@@ -38,26 +38,19 @@ NO_RAY_TELEMETRY = {"RAY_USAGE_STATS_ENABLED": "0"}  # CI has no network beyond 
 
 def fake_record(env_id, seed, result=None, mean=None, error=None, steps=1000, wall=60.0, sps=500, **fields):
     """A record as jobs.run_training returns it; ``result`` None makes a failed run."""
+    record = dict(
+        algo="ppo",
+        env_id=env_id,
+        seed=seed,
+        flags=[],
+        command=f"python algorithms/ppo.py --seed {seed}",
+        code="c0de00000001",
+        date="2026-11-21 10:00:00 UTC",
+        run_dir=None,
+    )
     if result is None:
-        return (
-            dict(
-                algo="ppo",
-                env_id=env_id,
-                seed=seed,
-                flags=[],
-                command=f"python algorithms/ppo.py --seed {seed}",
-                code="c0de00000001",
-                status="failed",
-                returncode=1,
-                date="2026-11-21 10:00:00 UTC",
-                wall_s=3.0,
-                results=None,
-                curve=[],
-                error=f"Traceback\n{error}",
-                run_dir=None,
-            )
-            | fields
-        )
+        failed = dict(status="failed", returncode=1, wall_s=3.0, results=None, curve=[])
+        return record | failed | dict(error=f"Traceback\n{error}") | fields
     results = dict(
         result=result,
         mean_reward=mean,
@@ -65,25 +58,8 @@ def fake_record(env_id, seed, result=None, mean=None, error=None, steps=1000, wa
         training=dict(env_steps=steps, wall_time_s=wall, sps=sps),
     )
     curve = [[step, result * step / steps] for step in range(100, steps + 1, 100)]
-    return (
-        dict(
-            algo="ppo",
-            env_id=env_id,
-            seed=seed,
-            flags=[],
-            command=f"python algorithms/ppo.py --seed {seed}",
-            code="c0de00000001",
-            status="ok",
-            returncode=0,
-            date="2026-11-21 10:00:00 UTC",
-            wall_s=wall,
-            results=results,
-            curve=curve,
-            error=None,
-            run_dir=None,
-        )
-        | fields
-    )
+    finished = dict(status="ok", returncode=0, wall_s=wall, results=results, curve=curve, error=None)
+    return record | finished | fields
 
 
 def table_row(table, env_id):
