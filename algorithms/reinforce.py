@@ -35,8 +35,9 @@ from training_run import nonnegative_int, positive_float, positive_int, unit_flo
 # Per-environment defaults; any flag given on the command line wins. CartPole: the course's lr 1e-2,
 # gamma 1.0 and 16 hidden units pass on some seeds and collapse on others; gamma 0.99 (returns that
 # credit an action with the next hundred steps, not the whole episode), a 64-unit layer and lr 1e-3
-# learn steadily within the budget (benchmarks/README.md, REINFORCE). The course trains Pixelcopter for 50,000 episodes on raw observations with lr 1e-4; standardized
-# observations and lr 2e-3 get further in fewer steps (benchmarks/README.md).
+# learn steadily within the budget (benchmarks/README.md, REINFORCE). The course trains Pixelcopter
+# for 50,000 episodes on raw observations with lr 1e-4; standardized observations and lr 2e-3 get
+# further in fewer steps.
 ENV_DEFAULTS = {
     "CartPole": dict(total_timesteps=500_000, learning_rate=1e-3, gamma=0.99, hidden_size=64),
     "Pixelcopter-PLE": dict(total_timesteps=2_000_000, learning_rate=2e-3, gamma=0.99, hidden_size=64),

@@ -82,7 +82,7 @@ def test_cartpole_run_folder_is_the_hub_repository(cartpole_run):
     assert any(name.startswith("events.out.tfevents") for name in names)
     assert not any(name.startswith("checkpoint") for name in names)
     args = json.loads((run_dir / "args.json").read_text())
-    assert args["hidden_size"] == 64 and args["gamma"] == 0.99 and args["learning_rate"] == 0.001  # CartPole's
+    assert (args["hidden_size"], args["gamma"], args["learning_rate"]) == (64, 0.99, 0.001)  # CartPole's
     results = json.loads((run_dir / "results.json").read_text())
     assert results["algo"] == "reinforce" and results["dataset_id"] == "CartPole-v1"
     assert results["training"]["env_steps"] >= 300 and len(results["episode_returns"]) == 2
