@@ -326,6 +326,7 @@ def test_v5_ids_run_with_their_sticky_actions(tmp_path):
     assert env.unwrapped._frameskip == 1 and env.unwrapped.ale.getFloat("repeat_action_probability") == 0.25
 
 
+@pytest.mark.timeout(900)  # two runs with validation games: near the default 300 s on a loaded machine
 def test_interrupt_saves_the_replay_memory_and_resume_finishes_the_run(tmp_path):
     flags = [
         "algorithms/dqn_atari.py",
