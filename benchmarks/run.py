@@ -118,7 +118,8 @@ def main(argv=None):
                 ["python", *jobs.training_command(args.algo, env_id, seed, args.script_flags)]
             )
             record_path = report.record_path(
-                args.records_dir, dict(algo=args.algo, env_id=env_id, seed=seed, code=code)
+                args.records_dir,
+                dict(algo=args.algo, env_id=env_id, seed=seed, code=code, flags=args.script_flags),
             )
             if is_finished(record_path, command, code):
                 print(f"skip {env_id} seed {seed}: finished earlier with the same code ({record_path})")
