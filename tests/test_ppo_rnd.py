@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import (
+    REPO,
     assert_enjoy_reproduces,
     assert_model_card_reproduces,
     assert_one_line_error,
@@ -166,3 +167,23 @@ def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, flags, fragm
     process = run_cli(["algorithms/ppo_rnd.py", *flags], tmp_path)
     assert_one_line_error(process, *fragments)
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_edited_network_and_optimizer_train_and_publish(tmp_path):
+    """Edit safety: the networks are defined once (mlp) and trained by one torch.optim optimizer, so a
+    copy with ReLU layers and SGD trains, evaluates and publishes with them, the copy in its folder."""
+    source = (REPO / "algorithms" / "ppo_rnd.py").read_text()
+    edits = [
+        ("activation=nn.Tanh", "activation=nn.ReLU"),
+        ("torch.optim.Adam(params, lr=args.learning_rate, eps=1e-5)", "torch.optim.SGD(params, lr=0.01)"),
+    ]
+    for old, new in edits:
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    path = tmp_path / "edited" / "ppo_rnd.py"
+    path.parent.mkdir()
+    path.write_text(source)
+    process = run_cli([str(path), "--total-timesteps", "256", "--no-capture-video", *TINY], tmp_path / "work")
+    assert process.returncode == 0, process.stderr
+    run_dir = only_run_dir(tmp_path / "work")
+    assert (run_dir / "ppo_rnd.py").read_text() == source and (run_dir / "results.json").is_file()
