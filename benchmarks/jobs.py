@@ -9,6 +9,7 @@ under benchmarks/records/<algo>/<env id>/<code digest>/seed-<S>.json (benchmarks
      "args": the run's args.json, "code": code_version(algo), "code_files": {path: digest},
      "machine": machine(), "status": "ok" | "failed", "returncode", "date", "wall_s": the whole
      command's wall time, "results": results.json (or None), "curve": [[step, return], ...],
+     "intrinsic_curve": [[step, intrinsic reward], ...] (only runs that log one: ppo_rnd.py),
      "error": the end of the log when failed, "source": who made the record, "launched_by":
      the benchmark command that started the run, "run_dir": where its run folder was}
 
@@ -31,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ALGORITHMS = REPO / "algorithms"
 CURVE_TAG = "charts/episodic_return"  # every script logs each finished episode's return under it
+INTRINSIC_TAG = "charts/intrinsic_reward"  # ppo_rnd.py's curiosity, one point per rollout
 CURVE_POINTS = 300  # a stored curve is averaged into at most this many points
 
 
@@ -49,24 +51,30 @@ def training_command(algo: str, env_id: str, seed: int, flags: list[str]) -> lis
     return [f"algorithms/{algo}.py", "--env-id", env_id, "--seed", str(seed), *flags]
 
 
-def curve_reader(run_dir: Path) -> Callable[[], list[list[float]]]:
-    """A function that returns the run's [[global_step, episodic_return], ...] so far, from its
-    TensorBoard event files; each call reads only what was written since the last one."""
+def curve_reader(run_dir: Path, tag: str = CURVE_TAG) -> Callable[[], list[list[float]]]:
+    """A function that returns the run's [[global_step, episodic_return], ...] (or another tag's points)
+    so far, from its TensorBoard event files; each call reads only what was written since the last one."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every point
 
     def read() -> list[list[float]]:
         events.Reload()
-        if CURVE_TAG not in events.Tags()["scalars"]:
+        if tag not in events.Tags()["scalars"]:
             return []
-        return [[event.step, event.value] for event in events.Scalars(CURVE_TAG)]
+        return [[event.step, event.value] for event in events.Scalars(tag)]
 
     return read
 
 
-def read_curve(run_dir: Path) -> list[list[float]]:
-    return curve_reader(run_dir)()
+def read_curve(run_dir: Path, tag: str = CURVE_TAG) -> list[list[float]]:
+    return curve_reader(run_dir, tag)()
+
+
+def intrinsic_curve(run_dir: Path | None) -> dict:
+    """{"intrinsic_curve": [[step, intrinsic reward], ...]} for a run that logs one, else {}."""
+    curve = read_curve(run_dir, INTRINSIC_TAG) if run_dir else []
+    return dict(intrinsic_curve=downsample(curve)) if curve else {}
 
 
 def downsample(curve: list[list[float]], points: int = CURVE_POINTS) -> list[list[float]]:
@@ -270,6 +278,7 @@ def run_training(
         wall_s=round(time.time() - started, 1),
         results=json.loads(results_path.read_text()) if ok else None,
         curve=downsample(read_curve(run_dir)) if run_dir else [],
+        **intrinsic_curve(run_dir),
         error=None if ok else "\n".join(log_path.read_text().splitlines()[-5:]),
         source="benchmarks/run.py",
         launched_by=None,  # run.py sets it

@@ -42,6 +42,9 @@ COURSE_BARS = {
     "Pixelcopter-PLE-v0": 5,
     "PandaReachDense-v3": -3.5,
     "doom_health_gathering_supreme": 5,
+    # Unit 5 (curiosity) has no bar in the course: this project's (README.md, "The course's units"): at
+    # least 9 of the 10 evaluation episodes reach the goal, the successes in about 30 steps or fewer.
+    "MiniGrid-MultiRoom-N4-S5-v1": 0.4,
 }
 
 # The course's units and the (algorithm, env id) that each one's default command trains.
@@ -52,6 +55,7 @@ COURSE_UNITS = [
     ("3", "dqn_atari", "SpaceInvadersNoFrameskip-v4"),
     ("4", "reinforce", "CartPole-v1"),
     ("4", "reinforce", "Pixelcopter-PLE-v0"),
+    ("5", "ppo_rnd", "MiniGrid-MultiRoom-N4-S5-v1"),
     ("6", "a2c", "PandaReachDense-v3"),
     ("8 part 2", "ppo_vizdoom", "doom_health_gathering_supreme"),
 ]
@@ -78,6 +82,22 @@ BOOTSTRAP_SEED = 0
 # ---- records ---------------------------------------------------------------------------------
 
 
+# Flags that make a run a variant of its script with a row of its own beside the default command's (an
+# ablation): ppo_rnd.py's --int-coef 0 is plain PPO on the same task.
+VARIANT_FLAGS = {"ppo_rnd": ("--int-coef",)}
+
+
+def variant(record: dict) -> list[str]:
+    """The variant flags the record's run was given, with their values (["--int-coef", "0"]), or []."""
+    flags, names = record.get("flags") or [], VARIANT_FLAGS.get(record["algo"], ())
+    return [word for i, flag in enumerate(flags[:-1]) if flag in names for word in (flag, flags[i + 1])]
+
+
+def row(record: dict) -> str:
+    """The row a record counts in: its env id, then its variant flags if any."""
+    return " ".join([record["env_id"], *variant(record)])
+
+
 def version(record: dict) -> str:
     """The folder a record is kept in: its code digest, or the label of the import that made it."""
     return record.get("code") or record.get("version") or "code-unknown"
@@ -85,7 +105,8 @@ def version(record: dict) -> str:
 
 def record_path(records_dir: Path, record: dict) -> Path:
     env = record["env_id"].replace("/", "-")
-    return records_dir / record["algo"] / env / version(record) / f"seed-{record['seed']}.json"
+    suffix = "".join(f"_{word.lstrip('-')}" for word in variant(record))  # seed-1_int-coef_0.json
+    return records_dir / record["algo"] / env / version(record) / f"seed-{record['seed']}{suffix}.json"
 
 
 def write_record(path: Path, record: dict) -> None:
@@ -111,18 +132,18 @@ def algorithms_with_records(records_dir: Path = RECORDS) -> list[str]:
 
 
 def current(records: list[dict]) -> list[dict]:
-    """The newest record of each (env id, seed): the runs a row counts."""
+    """The newest record of each (row, seed): the runs a row counts."""
     newest: dict[tuple, dict] = {}
     for record in sorted(records, key=lambda r: r["date"]):
-        newest[(record["env_id"], record["seed"])] = record
+        newest[(row(record), record["seed"])] = record
     return sorted(newest.values(), key=lambda r: (r["env_id"], r["seed"]))
 
 
 def earlier(records: list[dict], env_id: str) -> list[dict]:
-    """The finished runs of env_id's newest earlier code: the records the current runs replaced
+    """The finished runs of the row env_id's newest earlier code: the records the current runs replaced
     that share the newest date among them, by code version."""
     kept = {id(record) for record in current(records)}
-    older = [r for r in records if r["env_id"] == env_id and id(r) not in kept and r["status"] == "ok"]
+    older = [r for r in records if row(r) == env_id and id(r) not in kept and r["status"] == "ok"]
     if not older:
         return []
     latest = max(older, key=lambda r: r["date"])
@@ -131,8 +152,8 @@ def earlier(records: list[dict], env_id: str) -> list[dict]:
 
 def rows_by_env(records: list[dict]) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
-    for record in sorted(records, key=lambda r: (r["env_id"], r["seed"])):
-        groups.setdefault(record["env_id"], []).append(record)
+    for record in sorted(records, key=lambda r: (row(r), r["seed"])):
+        groups.setdefault(row(record), []).append(record)
     return groups
 
 
@@ -237,7 +258,7 @@ def time_per_run(records: list[dict]) -> str:
 
 
 def bar_passes(env_id: str, records: list[dict]) -> str:
-    bar, done = COURSE_BARS.get(env_id), finished(records)
+    bar, done = COURSE_BARS.get(env_id.split()[0]), finished(records)  # a variant's row: the same bar
     if bar is None:
         return "-"
     return f"{sum(result >= bar for result in results_of(done))}/{len(done)} (>= {bar:g})"
@@ -254,7 +275,7 @@ def improvement_cell(records: list[dict], env_id: str) -> str:
     if not old:
         return "-"
     # the current runs of other code than the earlier runs' (a seed not re-run keeps the earlier code)
-    new = results_of([r for r in current(records) if r["env_id"] == env_id and version(r) != version(old[0])])
+    new = results_of([r for r in current(records) if row(r) == env_id and version(r) != version(old[0])])
     if not new:
         return "-"
     old_scores = results_of(old)
@@ -382,31 +403,46 @@ def has_curve(record: dict) -> bool:
     return record["status"] == "ok" and len(record.get("curve") or []) > 1
 
 
+def mean_band(axes, curves: list[np.ndarray], label: str) -> None:
+    """The mean across seeds and its min-max band, each seed's curve averaged over its last 10 points
+    and put on a common step grid."""
+    grid = np.linspace(0, min(curve[-1, 0] for curve in curves), 200)
+    smoothed = [np.interp(grid, curve[:, 0], trailing_mean(curve[:, 1], 10)) for curve in curves]
+    axes.plot(grid, np.mean(smoothed, axis=0), label=f"{label}mean of {len(curves)} seeds")
+    axes.fill_between(
+        grid, np.min(smoothed, axis=0), np.max(smoothed, axis=0), alpha=0.25, label="min-max across seeds"
+    )
+
+
 def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None:
-    """Episodic training return against environment steps: the mean across seeds and its
-    min-max band, each seed's curve averaged over its last 10 points and put on a common step grid."""
+    """Episodic training return against environment steps (mean across seeds, min-max band); beside
+    it, where the records hold one (ppo_rnd.py), the intrinsic reward before its scaling."""
     plt = pyplot()
     curves = [np.array(r["curve"], dtype=float) for r in records if has_curve(r)]
-    figure, axes = plt.subplots(figsize=(6, 4))
+    intrinsic = [np.array(r.get("intrinsic_curve") or [[0, 0]], dtype=float) for r in records if has_curve(r)]
+    intrinsic = [curve for curve in intrinsic if len(curve) > 1 and curve[:, 1].max() > 0]  # not an ablation
+    figure, panels = plt.subplots(1, 1 + bool(intrinsic), figsize=(6 + 5 * bool(intrinsic), 4), squeeze=False)
+    axes = panels[0, 0]
     if curves:
-        grid = np.linspace(0, min(curve[-1, 0] for curve in curves), 200)
-        smoothed = [np.interp(grid, curve[:, 0], trailing_mean(curve[:, 1], 10)) for curve in curves]
-        axes.plot(grid, np.mean(smoothed, axis=0), label=f"mean of {len(curves)} seeds")
-        axes.fill_between(
-            grid, np.min(smoothed, axis=0), np.max(smoothed, axis=0), alpha=0.25, label="min-max across seeds"
+        mean_band(axes, curves, "")
+    if env_id.split()[0] in COURSE_BARS:
+        axes.axhline(
+            COURSE_BARS[env_id.split()[0]], color="gray", linestyle="--", linewidth=1, label="course bar"
         )
-    if env_id in COURSE_BARS:
-        axes.axhline(COURSE_BARS[env_id], color="gray", linestyle="--", linewidth=1, label="course bar")
     axes.set(title=f"{algo}.py on {env_id}", xlabel="environment steps", ylabel="episodic return (training)")
     if axes.get_legend_handles_labels()[0]:
         axes.legend(loc="lower right")
+    if intrinsic:
+        mean_band(panels[0, 1], intrinsic, "")
+        panels[0, 1].set(title="intrinsic reward (charts/intrinsic_reward)", xlabel="environment steps")
+        panels[0, 1].set(ylabel="mean raw intrinsic reward per rollout", yscale="log")
     figure.tight_layout()
     figure.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(figure)
 
 
 def plot_name(algo: str, env_id: str) -> str:
-    return f"{algo}-{env_id.replace('/', '-')}.png"
+    return f"{algo}-{env_id.replace('/', '-').replace(' ', '_')}.png"
 
 
 def normalized(score: float, bar: float) -> float:
@@ -421,7 +457,7 @@ def plot_units(records_dir: Path, path: Path) -> None:
     plt = pyplot()
     rows = []
     for unit, algo, env_id in COURSE_UNITS:
-        scores = results_of([r for r in current(load_records(algo, records_dir)) if r["env_id"] == env_id])
+        scores = results_of([r for r in current(load_records(algo, records_dir)) if row(r) == env_id])
         if env_id in COURSE_BARS and scores:
             rows.append(
                 (f"Unit {unit}: {algo}.py\n{env_id}", [normalized(s, COURSE_BARS[env_id]) for s in scores])
@@ -512,7 +548,7 @@ def units_table(records_dir: Path = RECORDS) -> str:
     """The course's units: each one's command, bar, passes, time per run and IQM (README.md shows it)."""
     lines = [UNITS_HEADER, "|---" * UNITS_HEADER.count(" | ") + "|---|"]
     for unit, algo, env_id in COURSE_UNITS:
-        group = finished([r for r in current(load_records(algo, records_dir)) if r["env_id"] == env_id])
+        group = finished([r for r in current(load_records(algo, records_dir)) if row(r) == env_id])
         if not group:
             continue
         bar = COURSE_BARS.get(env_id)

@@ -80,9 +80,12 @@ def parse_args(argv=None):
     return args
 
 
-def job_dir(runs_dir: Path, algo: str, env_id: str, seed: int, code: str) -> Path:
-    """Where a run's folder and log go (not committed)."""
-    return runs_dir / algo / env_id.replace("/", "-") / code / f"seed-{seed}"
+def job_dir(runs_dir: Path, algo: str, env_id: str, seed: int, code: str, flags: list[str]) -> Path:
+    """Where a run's folder and log go (not committed); a variant's (an ablation's) beside the default's."""
+    suffix = report.record_path(
+        Path(), dict(algo=algo, env_id=env_id, seed=seed, code=code, flags=flags)
+    ).stem
+    return runs_dir / algo / env_id.replace("/", "-") / code / suffix
 
 
 def is_finished(record_path: Path, command: str, code: str) -> bool:
@@ -118,12 +121,15 @@ def main(argv=None):
                 ["python", *jobs.training_command(args.algo, env_id, seed, args.script_flags)]
             )
             record_path = report.record_path(
-                args.records_dir, dict(algo=args.algo, env_id=env_id, seed=seed, code=code)
+                args.records_dir,
+                dict(algo=args.algo, env_id=env_id, seed=seed, code=code, flags=args.script_flags),
             )
             if is_finished(record_path, command, code):
                 print(f"skip {env_id} seed {seed}: finished earlier with the same code ({record_path})")
             else:
-                todo.append((env_id, seed, job_dir(args.runs_dir, args.algo, env_id, seed, code)))
+                todo.append(
+                    (env_id, seed, job_dir(args.runs_dir, args.algo, env_id, seed, code, args.script_flags))
+                )
 
     if todo:
         import ray

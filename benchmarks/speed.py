@@ -177,7 +177,7 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--algo", choices=["ppo", "dqn"], default="ppo", help="which script: algorithms/ALGO.py"
+        "--algo", choices=["ppo", "dqn", "ppo_rnd"], default="ppo", help="which script: algorithms/ALGO.py"
     )
     parser.add_argument("--env-id", default="LunarLander-v2")
     parser.add_argument("--total-timesteps", type=int, default=200_000)
@@ -203,7 +203,7 @@ def main():
     args = hub_utils.load_algorithm(f"{options.algo}.py").parse_args(
         ["--env-id", options.env_id, *options.flags]
     )
-    num_envs = args.num_envs if options.algo == "ppo" else None
+    num_envs = args.num_envs if options.algo in ("ppo", "ppo_rnd") else None
     bare_steps = options.bare_steps or options.total_timesteps
     raw = raw_throughput(options.env_id, num_envs, bare_steps)
     ours, walls, theirs = [], [], []

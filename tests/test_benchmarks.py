@@ -153,6 +153,32 @@ def test_new_code_keeps_the_old_records_and_is_compared_with_them(tmp_path):
     assert text.count("| earlier code |") == 2 and text.count("| LunarLander-v2 | 1 |") == 2
 
 
+def test_an_ablation_keeps_records_and_a_row_of_its_own_beside_the_default(tmp_path):
+    """ppo_rnd.py's --int-coef 0 (plain PPO) runs the same script, env, seeds and code as the default:
+    its records sit beside the default's, neither replaces the other, and each has its row and plot."""
+    env = "MiniGrid-MultiRoom-N4-S5-v1"
+    rnd = [fake_record(env, s, result=0.7, mean=0.8, algo="ppo_rnd") for s in (1, 2)]
+    for record in rnd:
+        record["intrinsic_curve"] = [[100, 0.5], [200, 0.1], [300, 0.05]]
+    ablation = [
+        fake_record(
+            env, s, result=0.0, mean=0.0, algo="ppo_rnd", flags=["--int-coef", "0"], date="2026-12-07"
+        )
+        for s in (1, 2)
+    ]
+    records_dir = tmp_path / "records"
+    for record in rnd + ablation:
+        report.write_record(report.record_path(records_dir, record), record)
+    assert report.record_path(records_dir, ablation[0]).name == "seed-1_int-coef_0.json"
+    records = report.load_records("ppo_rnd", records_dir)
+    assert len(report.current(records)) == 4 and report.earlier(records, env) == []
+    table = report.markdown_table("ppo_rnd", records)
+    assert table_row(table, env)[2] == table_row(table, f"{env} --int-coef 0")[2] == "2"
+    text = report.write_report("ppo_rnd", records, tmp_path).read_text()
+    for name in (f"ppo_rnd-{env}.png", f"ppo_rnd-{env}_--int-coef_0.png"):
+        assert f"({name})" in text and (tmp_path / name).read_bytes().startswith(PNG_SIGNATURE)
+
+
 def test_aggregates_follow_rliable():
     from scipy import stats
 

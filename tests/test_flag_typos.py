@@ -6,7 +6,16 @@ from conftest import run_cli
 
 import hub_utils
 
-SCRIPTS = ("q_learning.py", "reinforce.py", "dqn.py", "a2c.py", "ppo.py", "dqn_atari.py", "ppo_atari.py")
+SCRIPTS = (
+    "q_learning.py",
+    "reinforce.py",
+    "dqn.py",
+    "a2c.py",
+    "ppo.py",
+    "dqn_atari.py",
+    "ppo_atari.py",
+    "ppo_rnd.py",
+)
 
 
 @pytest.mark.parametrize(
