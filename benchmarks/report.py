@@ -53,6 +53,7 @@ COURSE_UNITS = [
     ("4", "reinforce", "CartPole-v1"),
     ("4", "reinforce", "Pixelcopter-PLE-v0"),
     ("6", "a2c", "PandaReachDense-v3"),
+    ("7", "ppo_selfplay", "ConnectFour-v3"),  # the course's game is SoccerTwos (Unity): no bar here
     ("8 part 2", "ppo_vizdoom", "doom_health_gathering_supreme"),
 ]
 
@@ -405,6 +406,36 @@ def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None
     plt.close(figure)
 
 
+def plot_elo(algo: str, env_id: str, records: list[dict], path: Path) -> None:
+    """Self-play runs: the learner's ELO rating against its training steps, one line per seed."""
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for record in records:
+        if record["status"] == "ok" and record.get("elo_curve"):
+            curve = np.array(record["elo_curve"], dtype=float)
+            axes.plot(curve[:, 0], curve[:, 1], linewidth=1, label=f"seed {record['seed']}")
+    axes.set(title=f"{algo}.py on {env_id}: ELO", xlabel="learner steps", ylabel="learner's ELO rating")
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(figure)
+
+
+def outcome_table(records: list[dict]) -> list[str]:
+    """Self-play runs: each seed's final games against every reference player (the keys of its results'
+    training record that end in "(W/D/L)") and its final ELO table."""
+    done = [r for r in finished(records) if any(key.endswith("(W/D/L)") for key in training(r))]
+    if not done:
+        return []
+    keys = [key for key in training(done[0]) if key.endswith("(W/D/L)")]
+    lines = ["| seed | " + " | ".join(key.removeprefix("evaluation ") for key in keys) + " | final ELO |"]
+    lines.append("|---" * (len(keys) + 2) + "|")
+    for r in done:
+        cells = [str(training(r).get(key, "-")) for key in keys] + [training(r).get("elo", "-")]
+        lines.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
+    return ["Final games (wins/draws/losses) and ELO ratings:", "", *lines, ""]
+
+
 def plot_name(algo: str, env_id: str) -> str:
     return f"{algo}-{env_id.replace('/', '-')}.png"
 
@@ -487,6 +518,11 @@ def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS) ->
         if any(has_curve(r) for r in group):
             plot_curves(algo, env_id, group, results_dir / plot_name(algo, env_id))
             sections += [f"![{algo} on {env_id}]({plot_name(algo, env_id)})", ""]
+            if any(r.get("elo_curve") for r in group):
+                elo_plot = plot_name(algo, env_id).replace(".png", "-elo.png")
+                plot_elo(algo, env_id, group, results_dir / elo_plot)
+                sections += [f"![{algo} on {env_id}: ELO]({elo_plot})", ""]
+            sections += outcome_table(group)
         else:
             sections += [
                 f"{env_id}: no learning curve in these runs' records (imported: lost with the machine).",
