@@ -17,6 +17,8 @@ every other gymnasium environment (``hub_utils.evaluate``, ``record_video``, ``e
 checks it move for move against PettingZoo), and ``alphabeta`` is the reproducible search player.
 """
 
+import argparse
+
 import gymnasium as gym
 import numpy as np
 from pettingzoo.classic.connect_four import connect_four
@@ -49,10 +51,10 @@ def _negamax(own: int, other: int, heights: list, depth: int, alpha: int, beta: 
     legal = [c for c in CENTER_FIRST if heights[c] < ROWS]
     if not legal:
         return 0  # a full board: a draw
-    if any(_four(own | 1 << (7 * c + heights[c])) for c in legal):
-        return WIN + depth  # a win in one
-    if depth <= 1:  # the horizon (a one-ply search has just looked for the win in one)
+    if depth == 0:  # the horizon
         return _evaluate(own, other)
+    if any(_four(own | 1 << (7 * c + heights[c])) for c in legal):
+        return WIN + depth  # a win in one: the best any move here can do
     for c in legal:
         heights[c] += 1
         value = -_negamax(other, own | 1 << (7 * c + heights[c] - 1), heights, depth - 1, -beta, -alpha)
@@ -64,10 +66,11 @@ def _negamax(own: int, other: int, heights: list, depth: int, alpha: int, beta: 
 
 
 def alphabeta(board: np.ndarray, player: int, depth: int, rng: np.random.Generator) -> int:
-    """The search player's move: negamax with alpha-beta pruning, ``depth`` plies, scoring a win +1000
-    (sooner is better) and any other horizon position by its pieces' column weights 1 2 3 4 3 2 1;
-    equally good moves are chosen at random. ``board`` is PettingZoo's (6, 7): 0 empty, 1 and 2 the
-    players' pieces, row 0 at the top; ``player`` (1 or 2) is to move."""
+    """The search player's move: negamax with alpha-beta pruning over ``depth`` plies (1: its own move
+    only, so it takes a win in one; 2: also the reply, so it blocks a loss in one; ...), scoring a win
+    +1000 (sooner is better) and a position at the horizon by the column weights 1 2 3 4 3 2 1 of its
+    pieces minus the opponent's; equally good moves are chosen at random. ``board`` is PettingZoo's
+    (6, 7): 0 empty, 1 and 2 the players' pieces, row 0 at the top; ``player`` (1 or 2) is to move."""
     own = other = 0
     heights = [0] * COLUMNS
     for row in range(ROWS):
@@ -97,10 +100,11 @@ def reference_move(name: str, board: np.ndarray, player: int, rng: np.random.Gen
 
 
 def check_opponent(name: str) -> str:
-    """``name`` if it names a reference opponent, else ValueError saying what is accepted."""
+    """``name`` if it names a reference opponent, else an error saying what is accepted (argparse's kind:
+    scripts use this as a flag's ``type=``)."""
     depth = name.removeprefix("alphabeta-")
     if name != "random" and not (depth.isdigit() and 1 <= int(depth) <= 8):
-        raise ValueError(f"must be random or alphabeta-D with D in 1..8, got {name}")
+        raise argparse.ArgumentTypeError(f"must be random or alphabeta-D with D in 1..8, got {name}")
     return name
 
 

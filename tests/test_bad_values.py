@@ -12,6 +12,7 @@ import hub_utils
 import training_run
 
 SCRIPTS = ("q_learning.py", "reinforce.py", "dqn.py", "a2c.py", "ppo.py", "dqn_atari.py", "ppo_atari.py")
+SCRIPTS += ("ppo_selfplay.py",)
 # Flags that pick the environment, so that each script parses without optional packages (panda-gym).
 ENV = {"a2c.py": ["--env-id", "CartPole-v1"]}
 

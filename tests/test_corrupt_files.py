@@ -179,6 +179,7 @@ SCRIPT_FLAGS = {  # every script, on an environment that needs no optional packa
     "ppo.py": ["--env-id", "CartPole-v1"],
     "ppo_atari.py": [],
     "ppo_vizdoom.py": [],
+    "ppo_selfplay.py": [],
 }
 
 

@@ -7,6 +7,7 @@ from conftest import run_cli
 import hub_utils
 
 SCRIPTS = ("q_learning.py", "reinforce.py", "dqn.py", "a2c.py", "ppo.py", "dqn_atari.py", "ppo_atari.py")
+SCRIPTS += ("ppo_selfplay.py",)
 
 
 @pytest.mark.parametrize(
