@@ -279,7 +279,8 @@ def markdown_table(algo: str, records: list[dict]) -> str:
     for env_id, group in rows_by_env(current(records)).items():
         done = finished(group)
         scores = results_of(done)
-        steps = [training(r)["env_steps"] for r in done if training(r).get("env_steps")]
+        steps = [training(r).get("env_steps") or training(r).get("learner_moves") for r in done]  # self-play
+        steps = [step for step in steps if step]
         means = [r["results"]["mean_reward"] for r in done if r["results"].get("mean_reward") is not None]
         sps = [s for s in (steps_per_second(training(r)) for r in done) if s]
         cells = [
@@ -431,9 +432,15 @@ def outcome_table(records: list[dict]) -> list[str]:
     lines = ["| seed | " + " | ".join(key.removeprefix("evaluation ") for key in keys) + " | final ELO |"]
     lines.append("|---" * (len(keys) + 2) + "|")
     for r in done:
-        cells = [str(training(r).get(key, "-")) for key in keys] + [training(r).get("elo", "-")]
+        ratings = [
+            item for item in training(r).get("elo", "-").split(", ") if not item.startswith("snapshot-")
+        ]
+        cells = [str(training(r).get(key, "-")) for key in keys] + [", ".join(ratings)]
         lines.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
-    return ["Final games (wins/draws/losses) and ELO ratings:", "", *lines, ""]
+    heading = (
+        "Final games (wins/draws/losses), and the ELO ratings at the end of training (snapshots' left out):"
+    )
+    return [heading, "", *lines, ""]
 
 
 def plot_name(algo: str, env_id: str) -> str:
