@@ -10,8 +10,9 @@ under benchmarks/records/<algo>/<env id>/<code digest>/seed-<S>.json (benchmarks
      "machine": machine(), "status": "ok" | "failed", "returncode", "date", "wall_s": the whole
      command's wall time, "results": results.json (or None), "curve": [[step, return], ...],
      "intrinsic_curve": [[step, intrinsic reward], ...] (only runs that log one: ppo_rnd.py),
-     "error": the end of the log when failed, "source": who made the record, "launched_by":
-     the benchmark command that started the run, "run_dir": where its run folder was}
+     "elo_curve": [[step, learner's ELO], ...] (self-play scripts), "error": the end of the log
+     when failed, "source": who made the record, "launched_by": the benchmark command that started
+     the run, "run_dir": where its run folder was}
 
 Records imported from pages whose run folders are lost have "source" saying so, and null for
 every field the pages did not state (benchmarks/records/README.md).
@@ -33,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 ALGORITHMS = REPO / "algorithms"
 CURVE_TAG = "charts/episodic_return"  # every script logs each finished episode's return under it
 INTRINSIC_TAG = "charts/intrinsic_reward"  # ppo_rnd.py's curiosity, one point per rollout
+ELO_TAG = "elo/learner"  # self-play scripts (ppo_selfplay.py) log the learner's ELO rating under it
 CURVE_POINTS = 300  # a stored curve is averaged into at most this many points
 
 
@@ -52,8 +54,8 @@ def training_command(algo: str, env_id: str, seed: int, flags: list[str]) -> lis
 
 
 def curve_reader(run_dir: Path, tag: str = CURVE_TAG) -> Callable[[], list[list[float]]]:
-    """A function that returns the run's [[global_step, episodic_return], ...] (or another tag's points)
-    so far, from its TensorBoard event files; each call reads only what was written since the last one."""
+    """A function that returns the run's [[global_step, episodic_return], ...] (or another ``tag``'s
+    values) so far, from its TensorBoard event files; each call reads only what was written since."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every point
@@ -206,6 +208,7 @@ def record_from_run_dir(run_dir: Path) -> dict:
         wall_s=None,  # the whole command's time is not in a run folder
         results=results,
         curve=downsample(read_curve(run_dir)),
+        elo_curve=downsample(read_curve(run_dir, ELO_TAG)),
         error=None,
         source=f"imported from the run folder {run_dir.name} (benchmarks/run.py --import-runs)",
         launched_by=None,
@@ -279,6 +282,7 @@ def run_training(
         results=json.loads(results_path.read_text()) if ok else None,
         curve=downsample(read_curve(run_dir)) if run_dir else [],
         **intrinsic_curve(run_dir),
+        elo_curve=downsample(read_curve(run_dir, ELO_TAG)) if run_dir else [],
         error=None if ok else "\n".join(log_path.read_text().splitlines()[-5:]),
         source="benchmarks/run.py",
         launched_by=None,  # run.py sets it

@@ -57,6 +57,7 @@ COURSE_UNITS = [
     ("4", "reinforce", "Pixelcopter-PLE-v0"),
     ("5", "ppo_rnd", "MiniGrid-MultiRoom-N4-S5-v1"),
     ("6", "a2c", "PandaReachDense-v3"),
+    ("7", "ppo_selfplay", "ConnectFour-v3"),  # the course's game is SoccerTwos (Unity): no bar here
     ("8 part 2", "ppo_vizdoom", "doom_health_gathering_supreme"),
 ]
 
@@ -299,7 +300,8 @@ def markdown_table(algo: str, records: list[dict]) -> str:
     for env_id, group in rows_by_env(current(records)).items():
         done = finished(group)
         scores = results_of(done)
-        steps = [training(r)["env_steps"] for r in done if training(r).get("env_steps")]
+        steps = [training(r).get("env_steps") or training(r).get("learner_moves") for r in done]  # self-play
+        steps = [step for step in steps if step]
         means = [r["results"]["mean_reward"] for r in done if r["results"].get("mean_reward") is not None]
         sps = [s for s in (steps_per_second(training(r)) for r in done) if s]
         cells = [
@@ -441,6 +443,42 @@ def plot_curves(algo: str, env_id: str, records: list[dict], path: Path) -> None
     plt.close(figure)
 
 
+def plot_elo(algo: str, env_id: str, records: list[dict], path: Path) -> None:
+    """Self-play runs: the learner's ELO rating against its training steps, one line per seed."""
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for record in records:
+        if record["status"] == "ok" and record.get("elo_curve"):
+            curve = np.array(record["elo_curve"], dtype=float)
+            axes.plot(curve[:, 0], curve[:, 1], linewidth=1, label=f"seed {record['seed']}")
+    axes.set(title=f"{algo}.py on {env_id}: ELO", xlabel="learner steps", ylabel="learner's ELO rating")
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(figure)
+
+
+def outcome_table(records: list[dict]) -> list[str]:
+    """Self-play runs: each seed's final games against every reference player (the keys of its results'
+    training record that end in "(W/D/L)") and its final ELO table."""
+    done = [r for r in finished(records) if any(key.endswith("(W/D/L)") for key in training(r))]
+    if not done:
+        return []
+    keys = [key for key in training(done[0]) if key.endswith("(W/D/L)")]
+    lines = ["| seed | " + " | ".join(key.removeprefix("evaluation ") for key in keys) + " | final ELO |"]
+    lines.append("|---" * (len(keys) + 2) + "|")
+    for r in done:
+        ratings = [
+            item for item in training(r).get("elo", "-").split(", ") if not item.startswith("snapshot-")
+        ]
+        cells = [str(training(r).get(key, "-")) for key in keys] + [", ".join(ratings)]
+        lines.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
+    heading = (
+        "Final games (wins/draws/losses), and the ELO ratings at the end of training (snapshots' left out):"
+    )
+    return [heading, "", *lines, ""]
+
+
 def plot_name(algo: str, env_id: str) -> str:
     return f"{algo}-{env_id.replace('/', '-').replace(' ', '_')}.png"
 
@@ -523,6 +561,11 @@ def write_report(algo: str, records: list[dict], results_dir: Path = RESULTS) ->
         if any(has_curve(r) for r in group):
             plot_curves(algo, env_id, group, results_dir / plot_name(algo, env_id))
             sections += [f"![{algo} on {env_id}]({plot_name(algo, env_id)})", ""]
+            if any(r.get("elo_curve") for r in group):
+                elo_plot = plot_name(algo, env_id).replace(".png", "-elo.png")
+                plot_elo(algo, env_id, group, results_dir / elo_plot)
+                sections += [f"![{algo} on {env_id}: ELO]({elo_plot})", ""]
+            sections += outcome_table(group)
         else:
             sections += [
                 f"{env_id}: no learning curve in these runs' records (imported: lost with the machine).",

@@ -12,3 +12,8 @@ if "Pixelcopter-PLE-v0" not in gymnasium.registry:
     gymnasium.register(
         id="Pixelcopter-PLE-v0", entry_point="envs.pixelcopter:PixelcopterEnv", max_episode_steps=10_000
     )
+
+# PettingZoo's connect_four_v3 from one seat against a fixed opponent (envs/connect_four.py): the id keeps
+# PettingZoo's version. Games end within 42 moves, so no time limit is needed.
+if "ConnectFour-v3" not in gymnasium.registry:
+    gymnasium.register(id="ConnectFour-v3", entry_point="envs.connect_four:ConnectFourEnv")

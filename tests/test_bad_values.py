@@ -20,6 +20,7 @@ SCRIPTS = (
     "dqn_atari.py",
     "ppo_atari.py",
     "ppo_rnd.py",
+    "ppo_selfplay.py",
 )
 # Flags that pick the environment, so that each script parses without optional packages (panda-gym).
 ENV = {"a2c.py": ["--env-id", "CartPole-v1"]}

@@ -180,6 +180,7 @@ SCRIPT_FLAGS = {  # every script, on an environment that needs no optional packa
     "ppo_atari.py": [],
     "ppo_vizdoom.py": [],
     "ppo_rnd.py": [],
+    "ppo_selfplay.py": [],
 }
 
 

@@ -15,6 +15,7 @@ SCRIPTS = (
     "dqn_atari.py",
     "ppo_atari.py",
     "ppo_rnd.py",
+    "ppo_selfplay.py",
 )
 
 
