@@ -179,6 +179,23 @@ def test_an_ablation_keeps_records_and_a_row_of_its_own_beside_the_default(tmp_p
         assert f"({name})" in text and (tmp_path / name).read_bytes().startswith(PNG_SIGNATURE)
 
 
+@pytest.mark.parametrize(
+    "random_games, alphabeta_games, passes",
+    [
+        (("100/0/0", "99/0/1"), ("60/0/40", "50/0/50"), True),  # 199 of 200 wins, 110 wins to 90 losses
+        (("100/0/0", "98/0/2"), ("60/0/40", "50/0/50"), True),  # 198 of 200: exactly 99%
+        (("99/0/1", "98/0/2"), ("100/0/0", "100/0/0"), False),  # 197 of 200
+        (("100/0/0", "100/0/0"), ("50/0/50", "50/0/50"), False),  # as many losses as wins
+    ],
+)
+def test_the_selfplay_bar_counts_both_seats(random_games, alphabeta_games, passes):
+    training = {}
+    for opponent, games in (("random", random_games), ("alphabeta-3", alphabeta_games)):
+        for seat, counts in zip(("first", "second"), games):
+            training[f"evaluation vs {opponent}, {seat} seat (W/D/L)"] = counts
+    assert report.selfplay_passes({"results": {"training": training}}) is passes
+
+
 def test_aggregates_follow_rliable():
     from scipy import stats
 
