@@ -50,15 +50,8 @@ RUNS_DIR = Path("runs")
 CHECKPOINT_PATTERN = "checkpoint*"  # interruption checkpoints stay local, never uploaded
 SHARED_MODULES = ("hub_utils", "training_run", "fast_paths")  # this project's modules, not scripts
 # Flags that say how to run, log or publish, not what is trained: not saved in args.json.
-RUN_ONLY_FLAGS = (
-    "track",
-    "wandb_project_name",
-    "wandb_entity",
-    "upload_model",
-    "repo_id",
-    "hf_entity",
-    "resume",
-)
+RUN_ONLY_FLAGS = ("track", "wandb_project_name", "wandb_entity")  # logging
+RUN_ONLY_FLAGS += ("upload_model", "repo_id", "hf_entity", "resume")  # publishing, resuming
 
 Policy = Callable[[Any], Any]  # one (unbatched) observation to one action, deterministically
 
@@ -88,9 +81,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException as error:
         temporary.unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise UserError(
-                f"could not save {path} ({one_line(error)}); the previous one, if any, is kept"
-            ) from None
+            message = f"could not save {path} ({one_line(error)}); the previous one, if any, is kept"
+            raise UserError(message) from None
         raise
 
 
@@ -137,9 +129,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         flags = self._flags()
-        unknown = [
-            w for w in getattr(self, "_words", []) if w.startswith("--") and w.split("=")[0] not in flags
-        ]
+        words = getattr(self, "_words", [])
+        unknown = [word for word in words if word.startswith("--") and word.split("=")[0] not in flags]
         if unknown and "required" in message:  # a typo in a required flag: name the typo, not the flag
             message = f"unrecognized arguments: {unknown[0]}"
         if bad_value := re.fullmatch(r"argument (--[\w-]+)(?:/[\w-]+)*: (must .*)", message):
@@ -160,8 +151,8 @@ def resolve_env_id(requested: str, quiet: bool = False) -> str:
     the same environment with a one-line notice; the caller keeps ``requested`` for the model card
     and the leaderboard. An unknown id raises ``UserError`` naming close matches.
     """
-    for package in ("envs", "ale_py", "panda_gym") if requested not in gym.registry else ():
-        try:  # this project's environments, and those of optional packages (Atari, panda-gym)
+    for package in ("envs", "ale_py", "panda_gym", "minigrid") if requested not in gym.registry else ():
+        try:  # this project's environments, and those of optional packages (Atari, panda-gym, MiniGrid)
             gym.register_envs(importlib.import_module(package))
         except ImportError:
             continue
@@ -367,12 +358,8 @@ def write_replay_files(run_dir: Path, script: str, env_id: str) -> None:
             atomic_write_bytes(run_dir / "envs" / source.name, source.read_bytes())
 
 
-COURSE_TAGS = [
-    "deep-reinforcement-learning",
-    "reinforcement-learning",
-    "custom-implementation",
-    "deep-rl-course",
-]
+COURSE_TAGS = ["deep-reinforcement-learning", "reinforcement-learning"]  # every card's, after env id and algo
+COURSE_TAGS += ["custom-implementation", "deep-rl-course"]
 # The last line of every card hub_utils writes: the digest of the text above it. A card whose line
 # no longer matches was edited by hand; `push` then uploads it as it is and never rewrites it.
 CARD_SIGNATURE = "<!-- written by hub_utils.py (sha256 {digest}); once edited, push keeps it as it is -->"
@@ -681,10 +668,14 @@ def _import_course_pickle(folder: Path, output: Path) -> Path:
     return output
 
 
-def saved_hyperparameters(module: ModuleType, path: Path) -> argparse.Namespace:
-    """The hyperparameters in a folder's ``args.json``, read back through the script's own
-    ``parse_args``: a missing key, or a value its flag refuses, is one ``UserError`` line naming the file."""
+def saved_hyperparameters(module: ModuleType, path: Path, changes: dict | None = None) -> argparse.Namespace:
+    """The hyperparameters in a folder's ``args.json`` (with ``changes``, enjoy's ``--set``, applied),
+    read back through the script's own ``parse_args``: a missing key, or a value its flag refuses, is
+    one ``UserError`` line naming the file."""
     saved = read_json_object(path, "enjoy")
+    if unknown := sorted(set(changes or {}) - set(saved)):
+        raise UserError(f"--set {unknown[0]}: not a hyperparameter in {path} ({', '.join(sorted(saved))})")
+    saved.update(changes or {})
     try:
         args = module.parse_args([word for words in as_flags(saved) for word in words])
     except UserError as error:
@@ -696,10 +687,15 @@ def saved_hyperparameters(module: ModuleType, path: Path) -> argparse.Namespace:
 
 
 def enjoy(
-    folder: Path, eval_episodes: int | None = None, video_path: Path | None = None, trust_pickle: bool = False
+    folder: Path,
+    eval_episodes: int | None = None,
+    video_path: Path | None = None,
+    trust_pickle: bool = False,
+    changes: dict[str, str] | None = None,
 ) -> EvalResult:
     """Rebuilds the agent saved in ``folder`` (``args.json``, ``results.json`` and the weights) with the
-    local ``algorithms/<script>``, evaluates it deterministically and records a replay."""
+    local ``algorithms/<script>``, evaluates it as its script does and records a replay; ``changes``
+    replace saved hyperparameters first (e.g. ppo_selfplay.py's ``eval_opponent``)."""
     if not (folder / "args.json").is_file() and (folder / COURSE_PICKLE).is_file():
         if not trust_pickle:
             raise UserError(f"{folder} {PICKLE_WARNING}")
@@ -712,7 +708,7 @@ def enjoy(
     if missing := [key for key in needed if key not in results]:
         raise UserError(f"enjoy: {folder / 'results.json'} lacks {', '.join(missing)}")
     module = load_algorithm(results["script"])
-    args = saved_hyperparameters(module, folder / "args.json")
+    args = saved_hyperparameters(module, folder / "args.json", changes)
     if "torch" in sys.modules:  # one observation at a time: more threads only wait, and crawl on a busy CPU
         sys.modules["torch"].set_num_threads(1)
     from safetensors import SafetensorError
@@ -771,6 +767,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     add("--video", type=Path, default=None, help="replay file (default: runs/enjoy/<name>-<time>.mp4)")
     add("--no-video", action="store_true", help="evaluate only")
     add("--trust-pickle", action="store_true", help="read a course-format q-learning.pkl (pickle runs code)")
+    add("--set", action="append", default=[], metavar="KEY=VALUE", help="replay with a saved value changed")
     try:
         args = parser.parse_args(argv)
         if args.command == "push":
@@ -782,12 +779,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise UserError(f"--path {args.path}: no such folder")
         if args.repo_id is not None:
             check_repo_id(args.repo_id)
+        if malformed := [item for item in args.set if "=" not in item]:
+            raise UserError(f"--set {malformed[0]}: write KEY=VALUE, e.g. --set eval_opponent=random")
         if args.video is not None and args.video.is_dir():
             raise UserError(f"--video {args.video} is a folder: name the file, e.g. {args.video}/replay.mp4")
         folder = download(args.repo_id, args.revision, args.trust_pickle) if args.repo_id else args.path
         name = args.repo_id.replace("/", "__") if args.repo_id else folder.resolve().name
         video = None if args.no_video else args.video or RUNS_DIR / "enjoy" / f"{name}-{int(time.time())}.mp4"
-        enjoy(folder, args.eval_episodes, video, args.trust_pickle)
+        changes = dict(item.split("=", 1) for item in args.set)
+        enjoy(folder, args.eval_episodes, video, args.trust_pickle, changes)
     except (UserError, HubError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2 if isinstance(error, UserError) else 1)

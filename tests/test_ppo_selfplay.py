@@ -214,6 +214,25 @@ def test_a_smoke_run_writes_a_complete_run_folder(smoke_run):
     assert_enjoy_reproduces(run_dir.relative_to(cwd), cwd)
 
 
+def test_enjoy_replays_the_published_agent_against_a_chosen_opponent(smoke_run):
+    cwd, run_dir = smoke_run
+    saved = hub_utils.saved_hyperparameters(selfplay, run_dir / "args.json")
+    changed = hub_utils.saved_hyperparameters(selfplay, run_dir / "args.json", {"eval_opponent": "random"})
+    assert saved.eval_opponent == "alphabeta-3" and changed.eval_opponent == "random"
+    enjoy = ["hub_utils.py", "enjoy", "--path", str(run_dir.relative_to(cwd)), "--no-video"]
+    played = run_cli([*enjoy, "--set", "eval_opponent=random"], cwd)
+    assert played.returncode == 0 and "over 4 episodes" in played.stdout, played.stderr
+    for change, fragment in [
+        ("eval_opponent=alphabeta-9", "must be random or alphabeta-D"),  # checked by the script's own flag
+        ("opponent=random", "--set opponent: not a hyperparameter"),
+        ("eval_opponent", "write KEY=VALUE"),
+    ]:
+        refused = run_cli([*enjoy, "--set", change], cwd)
+        assert (
+            refused.returncode == 2 and fragment in refused.stderr and len(refused.stderr.splitlines()) == 1
+        )
+
+
 def test_interrupt_and_resume_finish_exactly_as_the_uninterrupted_run(tmp_path):
     """The pool, the ELO table, the opponent and the games in progress are part of the checkpoint."""
     flags = ["algorithms/ppo_selfplay.py", "--total-timesteps", "12288", "--no-capture-video", *TINY]
