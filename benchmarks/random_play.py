@@ -17,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 import hub_utils
 
 ALGORITHMS = Path(__file__).resolve().parents[1] / "algorithms"
@@ -50,7 +52,12 @@ def random_play(algo: str, env_id: str, seed: int = 1, episodes: int | None = No
         seeds = hub_utils.eval_seeds(args.seed, args.eval_episodes)
     env = module.make_env(args)
     env.action_space.seed(seed)
-    return hub_utils.evaluate(lambda observation: env.action_space.sample(), env, seeds)
+
+    def random_action(observation):  # among the legal actions where the observation names them
+        legal = observation.get("action_mask") if isinstance(observation, dict) else None
+        return env.action_space.sample(mask=None if legal is None else legal.astype(np.int8))
+
+    return hub_utils.evaluate(random_action, env, seeds)
 
 
 def main(argv=None) -> int:

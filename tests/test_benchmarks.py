@@ -531,6 +531,8 @@ def test_random_play_uses_each_scripts_own_evaluation(capsys):
     assert random_play.main(["--algo", "reinforce", "--env-id", "CartPole-v1", "--episodes", "2"]) == 0
     assert "reinforce.py's evaluation of CartPole-v1, uniformly random actions:" in capsys.readouterr().out
     assert random_play.main(["--algo", "dqn", "--env-id", "Taxi-v3"]) == 2  # dqn.py cannot play it
+    connect_four = random_play.random_play("ppo_selfplay", "ConnectFour-v3", episodes=6)  # moves masked
+    assert len(connect_four.returns) == 6 and set(connect_four.returns) <= {-1.0, 0.0, 1.0}
     assert "dqn.py needs a 1-D Box observation space" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="unknown --algo 'sac'"):
         random_play.main(["--algo", "sac", "--env-id", "CartPole-v1"])
