@@ -644,7 +644,7 @@ def write_summary(records_dir: Path = RECORDS, results_dir: Path = RESULTS) -> P
         "## The course's units",
         "",
         "Each unit's default command on this project's 2-core CPU (no GPU); dqn_atari runs the CPU budget "
-        "(100k steps); ppo_vizdoom's seed 1 ran its default 1M steps, seed 2 500k (its page says which).",
+        "(100k steps).",
         "",
         units_table(records_dir),
         "",
