@@ -9,8 +9,8 @@ under benchmarks/records/<algo>/<env id>/<code digest>/seed-<S>.json (benchmarks
      "args": the run's args.json, "code": code_version(algo), "code_files": {path: digest},
      "machine": machine(), "status": "ok" | "failed", "returncode", "date", "wall_s": the whole
      command's wall time, "results": results.json (or None), "curve": [[step, return], ...],
-     "intrinsic_curve": [[step, intrinsic reward], ...] (only runs that log one: ppo_rnd.py),
-     "elo_curve": [[step, learner's ELO], ...] (self-play scripts), "error": the end of the log
+     "intrinsic_curve", "elo_curve": [[step, value], ...] (EXTRA_CURVES, only where the run logs
+     them: ppo_rnd.py, ppo_selfplay.py), "error": the end of the log
      when failed, "source": who made the record, "launched_by": the benchmark command that started
      the run, "run_dir": where its run folder was}
 
@@ -33,8 +33,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ALGORITHMS = REPO / "algorithms"
 CURVE_TAG = "charts/episodic_return"  # every script logs each finished episode's return under it
-INTRINSIC_TAG = "charts/intrinsic_reward"  # ppo_rnd.py's curiosity, one point per rollout
-ELO_TAG = "elo/learner"  # self-play scripts (ppo_selfplay.py) log the learner's ELO rating under it
+# Curves some scripts log beside the returns, kept in their records under these keys where logged:
+# ppo_rnd.py's raw intrinsic reward (one point per rollout), ppo_selfplay.py's learner's ELO rating.
+EXTRA_CURVES = {"intrinsic_curve": "charts/intrinsic_reward", "elo_curve": "elo/learner"}
 CURVE_POINTS = 300  # a stored curve is averaged into at most this many points
 
 
@@ -73,10 +74,10 @@ def read_curve(run_dir: Path, tag: str = CURVE_TAG) -> list[list[float]]:
     return curve_reader(run_dir, tag)()
 
 
-def intrinsic_curve(run_dir: Path | None) -> dict:
-    """{"intrinsic_curve": [[step, intrinsic reward], ...]} for a run that logs one, else {}."""
-    curve = read_curve(run_dir, INTRINSIC_TAG) if run_dir else []
-    return dict(intrinsic_curve=downsample(curve)) if curve else {}
+def extra_curves(run_dir: Path | None) -> dict:
+    """{key: [[step, value], ...]} for each of EXTRA_CURVES the run logs (none for most scripts)."""
+    curves = {key: read_curve(run_dir, tag) if run_dir else [] for key, tag in EXTRA_CURVES.items()}
+    return {key: downsample(curve) for key, curve in curves.items() if curve}
 
 
 def downsample(curve: list[list[float]], points: int = CURVE_POINTS) -> list[list[float]]:
@@ -208,7 +209,7 @@ def record_from_run_dir(run_dir: Path) -> dict:
         wall_s=None,  # the whole command's time is not in a run folder
         results=results,
         curve=downsample(read_curve(run_dir)),
-        elo_curve=downsample(read_curve(run_dir, ELO_TAG)),
+        **extra_curves(run_dir),
         error=None,
         source=f"imported from the run folder {run_dir.name} (benchmarks/run.py --import-runs)",
         launched_by=None,
@@ -281,8 +282,7 @@ def run_training(
         wall_s=round(time.time() - started, 1),
         results=json.loads(results_path.read_text()) if ok else None,
         curve=downsample(read_curve(run_dir)) if run_dir else [],
-        **intrinsic_curve(run_dir),
-        elo_curve=downsample(read_curve(run_dir, ELO_TAG)) if run_dir else [],
+        **extra_curves(run_dir),
         error=None if ok else "\n".join(log_path.read_text().splitlines()[-5:]),
         source="benchmarks/run.py",
         launched_by=None,  # run.py sets it
