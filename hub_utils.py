@@ -53,7 +53,7 @@ SHARED_MODULES = ("hub_utils", "training_run", "fast_paths")  # this project's m
 RUN_ONLY_FLAGS = ("track", "wandb_project_name", "wandb_entity")  # logging
 RUN_ONLY_FLAGS += ("upload_model", "repo_id", "hf_entity", "resume")  # publishing, resuming
 
-Policy = Callable[[Any], Any]  # one (unbatched) observation to one action, deterministically
+Policy = Callable[[Any], Any]  # observation -> action, deterministic; a reset() if it has a memory
 
 
 class UserError(Exception):
@@ -145,12 +145,10 @@ class ArgumentParser(argparse.ArgumentParser):
 
 # -------------------- Environments ---------------------------------------------------------------
 def resolve_env_id(requested: str, quiet: bool = False) -> str:
-    """Returns the gymnasium id to run for ``requested``.
-
-    A retired version (``LunarLander-v2``, ``Taxi-v3``) maps to the newest registered version of
-    the same environment with a one-line notice; the caller keeps ``requested`` for the model card
-    and the leaderboard. An unknown id raises ``UserError`` naming close matches.
-    """
+    """Returns the gymnasium id to run for ``requested``. A retired version (``LunarLander-v2``,
+    ``Taxi-v3``) maps to the newest registered version of the same environment with a one-line notice;
+    the caller keeps ``requested`` for the model card and the leaderboard. An unknown id raises
+    ``UserError`` naming close matches."""
     for package in ("envs", "ale_py", "panda_gym", "minigrid") if requested not in gym.registry else ():
         try:  # this project's environments, and those of optional packages (Atari, panda-gym, MiniGrid)
             gym.register_envs(importlib.import_module(package))
@@ -215,10 +213,11 @@ class EvalResult:
 
 
 def evaluate(policy: Policy, env: gym.Env, seeds: Sequence[int]) -> EvalResult:
-    """Plays one episode per seed with ``policy`` on ``env`` (a separate evaluation env)."""
+    """Plays one episode per seed of ``policy`` on ``env`` (an evaluation env), each after policy.reset()."""
     returns, lengths = [], []
     for seed in seeds:
         observation, _ = env.reset(seed=int(seed))
+        getattr(policy, "reset", lambda: None)()
         episode_return, length, done = 0.0, 0, False
         while not done:
             observation, reward, terminated, truncated, _ = env.step(policy(observation))
@@ -239,6 +238,7 @@ def record_video(
     import imageio.v2 as imageio
 
     observation, _ = env.reset(seed=seed)
+    getattr(policy, "reset", lambda: None)()
     frames = [env.render()]
     for _ in range(max_steps):
         observation, _, terminated, truncated, _ = env.step(policy(observation))

@@ -17,13 +17,12 @@ Curiosity gives the agent a reward of its own for observations it has not seen o
               + the predictor's error on a random share (--update-proportion) of each minibatch
 
 The course runs it with Unity ML-Agents (Pyramids: press a switch, find the pyramid, knock it over,
-reach the brick). This file runs it on MiniGrid (pip minigrid: gymnasium-native, fast on a CPU). Its
-default task, MultiRoom-N4-S5, is a chain of four small rooms behind closed doors: open a door, cross
-the room, find and open the next, and reach the goal in the last room within 80 steps; the reward is
-0 until the goal (then 1 - 0.9 * steps / 80). Random actions never get there (0 of 502 episodes), so
-plain PPO has nothing to learn from. Observations: the agent's 7x7x3 egocentric view (other Box
-observations work too). `--int-coef 0` is the ablation: plain PPO with the same settings, with no
-intrinsic reward, intrinsic value loss or predictor training. One optimizer trains the agent and the
+reach the brick); this file, on MiniGrid (gymnasium-native, fast on a CPU). Its default task,
+MultiRoom-N4-S5, is four small rooms behind closed doors, the goal in the last, 80 steps to get there;
+the reward is 0 until the goal (then 1 - 0.9 * steps / 80). Random actions never get there (0 of 502
+episodes): plain PPO has nothing to learn from. The agent sees its 7x7x3 egocentric view (or another
+Box observation) and remembers the episode in a GRU. `--int-coef 0` is the ablation: plain PPO, same
+settings, no intrinsic reward, intrinsic value or predictor. One optimizer trains the agent and the
 predictor; the target never learns. Only the agent (with its observation statistics) is published.
 
     python algorithms/ppo_rnd.py --env-id MiniGrid-MultiRoom-N4-S5-v1 --seed 1
@@ -71,17 +70,18 @@ def parse_args(argv=None):
     add("--max-grad-norm", type=positive_float, default=0.5, help="global gradient norm clip")
     add("--ext-coef", type=nonnegative_float, default=2.0, help="weight of the extrinsic advantage")
     add("--int-coef", type=nonnegative_float, default=1.0, help="intrinsic advantage's weight; 0: plain PPO")
-    fraction = training_run.fraction  # in (0, 1]
-    add("--update-proportion", type=fraction, default=0.25, help="share of each minibatch the predictor fits")
+    share = training_run.fraction  # in (0, 1]
+    add("--update-proportion", type=share, default=0.25, help="share of each minibatch the predictor fits")
     add("--hidden-size", type=positive_int, default=128, help="units of each hidden layer of the agent")
     add("--rnd-hidden-size", type=positive_int, default=256, help="units of each hidden layer of f, f_hat")
     add("--rnd-output-size", type=positive_int, default=64, help="size of the target's random features")
     args = parser.parse(argv)
-    weights = 4 * (args.hidden_size**2 + args.rnd_hidden_size * (args.rnd_hidden_size + args.rnd_output_size))
+    agent_size, rnd_size = args.hidden_size, args.rnd_hidden_size  # the encoder, the GRU; f and f_hat
+    weights = 9 * agent_size**2 + 2 * rnd_size * (rnd_size + args.rnd_output_size)
     training_run.check_memory(weights * training_run.BYTES_PER_PARAMETER, "--hidden-size, --rnd-hidden-size")
     rollout = f"one rollout (--num-envs x --num-steps = {args.num_envs * args.num_steps} transitions)"
-    if args.num_envs * args.num_steps % args.num_minibatches:
-        raise UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
+    if args.num_envs % args.num_minibatches:  # a minibatch is the whole sequences of some envs
+        raise UserError(f"--num-minibatches {args.num_minibatches} must divide --num-envs {args.num_envs}")
     if args.total_timesteps < args.num_envs * args.num_steps:
         raise UserError(f"--total-timesteps {args.total_timesteps} is less than {rollout}")
     return args
@@ -95,18 +95,15 @@ def make_env(args, render_mode=None):
         env = ImgObsWrapper(env)
     observations, actions = env.observation_space, env.action_space
     if not isinstance(observations, gym.spaces.Box):
-        raise UserError(
-            f"ppo_rnd.py needs MiniGrid's or a Box observation space; {args.env_id} has {observations}"
-        )
+        raise UserError(f"ppo_rnd.py needs a Box observation space; {args.env_id} has {observations}")
     if not isinstance(actions, gym.spaces.Discrete):
         raise UserError(f"ppo_rnd.py needs a Discrete action space; {args.env_id} has {actions}")
     return env
 
 
 def make_vector_env(args, num_envs):
-    """num_envs copies of the environment with episode statistics. SAME_STEP autoreset: the step that
-    ends an episode returns the next episode's first observation and its own last one in
-    info["final_obs"], so every step is a real transition and a time limit can bootstrap."""
+    """num_envs copies with episode statistics. SAME_STEP autoreset: a step that ends an episode returns
+    the next one's first observation, its own last in info["final_obs"] (a time limit can bootstrap)."""
     make = lambda: training_run.EpisodeRecorder(make_env(args))  # noqa: E731 (records for an exact --resume)
     envs = gym.vector.SyncVectorEnv([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.wrappers.vector.RecordEpisodeStatistics(envs)
@@ -151,13 +148,16 @@ def mlp(in_size, hidden_size, out_size, out_std, activation=nn.Tanh):
 
 
 class Agent(nn.Module):
-    """The policy and its two value heads (extrinsic, intrinsic), with the observation statistics."""
+    """The policy and its two value heads (extrinsic, intrinsic) on a GRU's memory of the episode, and the
+    observation statistics. Without memory, a view seen twice gets the same action twice: a policy can
+    loop to the time limit. The memory (MiniGrid's PPO baselines use one on MultiRoom) tells them apart."""
 
     def __init__(self, observation_space, action_space, hidden_size=128):
         super().__init__()
-        obs_size = math.prod(observation_space.shape)
-        self.actor = mlp(obs_size, hidden_size, action_space.n, out_std=0.01)  # near-uniform at first
-        self.critic = mlp(obs_size, hidden_size, 2, out_std=1.0)  # [V_e(s), V_i(s)]
+        self.encoder = mlp(math.prod(observation_space.shape), hidden_size, hidden_size, out_std=math.sqrt(2))
+        self.memory = nn.GRUCell(hidden_size, hidden_size)
+        self.actor = layer_init(nn.Linear(hidden_size, action_space.n), std=0.01)  # near-uniform at first
+        self.critic = layer_init(nn.Linear(hidden_size, 2), std=1.0)  # [V_e(s), V_i(s)]
         self.obs_rms = RunningMeanStd(observation_space.shape)
 
     def normalize(self, obs):
@@ -165,20 +165,25 @@ class Agent(nn.Module):
         obs = torch.as_tensor(obs, dtype=torch.float32)
         return ((obs - self.obs_rms.mean) / torch.sqrt(self.obs_rms.var + 1e-8)).clamp(-5, 5).float()
 
-    def get_values(self, obs):
-        """(V_e(s), V_i(s))."""
-        return self.critic(obs).unbind(-1)
+    def remember(self, obs, memory, episode_starts):
+        """The memory h_t after each observation of a (steps, envs) sequence, from the memory before it;
+        h_t = GRU(encoder(s_t), h_{t-1}), with h_{t-1} = 0 where s_t starts an episode."""
+        features, memories = self.encoder(obs.flatten(0, 1)).view(*obs.shape[:2], -1), []
+        for step_features, starts in zip(features, episode_starts):
+            memory = self.memory(step_features, memory * (1.0 - starts).unsqueeze(-1))
+            memories.append(memory)
+        return torch.stack(memories)
 
-    def get_action(self, obs):
-        """a ~ pi(.|s), from the actor alone: all a rollout step needs."""
-        return torch.multinomial(self.actor(obs).softmax(-1), 1).squeeze(-1)
+    def get_values(self, memory):
+        """(V_e(s), V_i(s)) from the memory h after s."""
+        return self.critic(memory).unbind(-1)
 
-    def get_action_and_value(self, obs, action):
-        """log pi(a|s), the entropy H(pi(.|s)), V_e(s) and V_i(s)."""
-        log_pi = self.actor(obs).log_softmax(-1)
+    def get_action_and_value(self, memory, action):
+        """log pi(a|h), the entropy H(pi(.|h)), V_e and V_i."""
+        log_pi = self.actor(memory).log_softmax(-1)
         log_prob = log_pi.gather(-1, action.unsqueeze(-1)).squeeze(-1)
         entropy = -(log_pi.exp() * log_pi).sum(-1)
-        return log_prob, entropy, *self.get_values(obs)
+        return log_prob, entropy, *self.get_values(memory)
 
 
 class RandomNetworkDistillation(nn.Module):
@@ -187,8 +192,7 @@ class RandomNetworkDistillation(nn.Module):
     def __init__(self, observation_space, hidden_size=256, output_size=64):
         super().__init__()
         obs_size = math.prod(observation_space.shape)
-        # LeakyReLU features, as the paper's: a target that varies more sharply than a tanh MLP's, so that
-        # the predictor's fit of the visited observations does not carry over to those never seen.
+        # LeakyReLU, as the paper's: a sharper target than tanh's, whose fit where visited spreads less.
         self.target = mlp(obs_size, hidden_size, output_size, math.sqrt(2), nn.LeakyReLU)
         self.predictor = mlp(obs_size, hidden_size, output_size, math.sqrt(2), nn.LeakyReLU)
         self.target.requires_grad_(False)  # never trained: its features are what novelty is measured by
@@ -199,14 +203,11 @@ class RandomNetworkDistillation(nn.Module):
 
 
 def compute_gae(rewards, values, episode_continues, truncation_values, gamma, gae_lambda):
-    """Generalized Advantage Estimation over a rollout of shape (steps, envs).
-
-    delta_t = r_t + gamma * V(s_{t+1}) - V(s_t)
-    A_t     = delta_t + gamma * lambda * A_{t+1}   (the sum restarts where an episode ended)
-
-    ``values`` has one more row than ``rewards``: V after the rollout. Where an episode ended at step t
-    (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and ``truncation_values[t]`` if
-    it was truncated (a time limit still bootstraps). Returns the advantages and value targets A + V."""
+    """Generalized Advantage Estimation over a rollout of shape (steps, envs):
+    delta_t = r_t + gamma * V(s_{t+1}) - V(s_t),   A_t = delta_t + gamma * lambda * A_{t+1}, restarting
+    where an episode ended. ``values`` has one more row than ``rewards``: V after the rollout. Where an
+    episode ended at step t (``episode_continues[t] == 0``), V(s_{t+1}) is 0 if it terminated and
+    ``truncation_values[t]`` if it was truncated (a time limit still bootstraps). Returns A and A + V."""
     next_values = values[1:] * episode_continues + truncation_values
     values = values[:-1]
     deltas = rewards + gamma * next_values - values  # every step's delta at once; the sum is sequential
@@ -229,12 +230,18 @@ def intrinsic_returns(int_rewards, int_return, int_gamma):
 
 
 def deterministic_policy(agent):
-    """obs -> action with the agent's frozen statistics: what evaluation, the replay and `enjoy` run."""
+    """obs -> argmax action with the agent's frozen statistics and its memory of the episode: what
+    evaluation, the replay and `enjoy` run (hub_utils calls policy.reset() as each episode starts)."""
+    empty = torch.zeros(1, agent.memory.hidden_size)  # h before an episode's first view
+    state = dict(memory=empty)
 
     @torch.inference_mode()
     def policy(observation):
-        return int(agent.actor(agent.normalize(observation[None])).argmax(-1)[0])
+        obs = agent.normalize(observation[None, None])  # one step of one env
+        state["memory"] = agent.remember(obs, state["memory"], torch.zeros(1, 1))[-1]
+        return int(agent.actor(state["memory"]).argmax(-1)[0])
 
+    policy.reset = lambda: state.update(memory=empty)
     return policy
 
 
@@ -250,7 +257,7 @@ def main():
     args = parse_args()
     probe_env = make_env(args)  # checks the spaces before anything is written
     batch_size = args.num_envs * args.num_steps
-    minibatch_size = batch_size // args.num_minibatches
+    envs_per_minibatch = args.num_envs // args.num_minibatches
     num_iterations = args.total_timesteps // batch_size
     curious = args.int_coef > 0  # 0: the ablation, plain PPO
 
@@ -268,7 +275,7 @@ def main():
     optimizer = torch.optim.Adam(params, lr=args.learning_rate, eps=1e-5)
     int_return_rms = RunningMeanStd()  # std of the intrinsic returns: the intrinsic reward's scale
     if args.resume is not None:  # read before anything is written: a bad checkpoint is one line
-        keys = "iteration global_step torch_rng int_return running_episodes".split()
+        keys = "iteration global_step torch_rng int_return memory running_episodes".split()
         into = dict(agent=agent, rnd=rnd, optimizer=optimizer, int_return_rms=int_return_rms)
         checkpoint = training_run.load_checkpoint(args.resume / "checkpoint.pt", keys, into)
     run = training_run.start_run(args, __file__)
@@ -278,22 +285,20 @@ def main():
     steps_envs = (args.num_steps, args.num_envs)
     obs = torch.zeros(steps_envs + observation_space.shape, device=device)
     actions = torch.zeros(steps_envs, dtype=torch.long, device=device)
-    ext_rewards, episode_continues, truncation_values = (
-        torch.zeros(steps_envs, device=device) for _ in range(3)
-    )
-    ext_values, int_values = (
-        torch.zeros((args.num_steps + 1, args.num_envs), device=device) for _ in range(2)
-    )
+    ext_rewards, episode_continues, truncation_values = torch.zeros((3, *steps_envs), device=device)
+    ext_values, int_values = torch.zeros((2, args.num_steps + 1, args.num_envs), device=device)
     raw_next_obs = np.zeros(steps_envs + observation_space.shape, dtype=np.float32)  # s' of every step
     always, never = torch.ones(steps_envs, device=device), torch.zeros(steps_envs, device=device)
     int_return = np.zeros(args.num_envs)  # the non-episodic discounted intrinsic return, for its scale
+    memory = torch.zeros((args.num_envs, args.hidden_size), device=device)  # h of each env's episode so far
+    no_starts = torch.zeros((1, args.num_envs), device=device)  # h is zeroed as an episode ends instead
 
     start_iteration, global_step = 1, 0
     next_obs, _ = envs.reset(seed=args.seed)  # env i starts from seed + i (CleanRL's convention)
     if run.resumed:  # continue exactly where the interrupted run stopped, its episodes replayed
         start_iteration, global_step = checkpoint["iteration"], checkpoint["global_step"]
         torch.set_rng_state(checkpoint["torch_rng"].cpu())
-        int_return = checkpoint["int_return"].numpy()
+        int_return, memory = checkpoint["int_return"].numpy(), checkpoint["memory"].to(device)
         next_obs = training_run.replay_running_episodes(envs, checkpoint["running_episodes"])
 
     def observe(observation):  # normalized, on the device (where the observation statistics live)
@@ -312,6 +317,7 @@ def main():
                 global_step=global_step,
                 torch_rng=torch.get_rng_state(),
                 int_return=torch.from_numpy(int_return),
+                memory=memory,
                 running_episodes=training_run.running_episodes(envs),
             )
         if args.anneal_lr:  # lr decays linearly from its initial value to 0 over training
@@ -319,10 +325,12 @@ def main():
 
         # 1. Collect a rollout with the current policy (the environment's reward only, so far).
         truncation_values.zero_()
+        initial_memory = memory  # step 3 replays the rollout's memories from here
         for step in range(args.num_steps):
             obs[step] = observe(next_obs)
             with torch.no_grad():
-                actions[step] = agent.get_action(obs[step])
+                memory = agent.remember(obs[step][None], memory, no_starts)[-1]
+                actions[step] = agent.actor(memory).softmax(-1).multinomial(1).squeeze(-1)  # a ~ pi(.|h)
             next_obs, reward, terminated, truncated, infos = envs.step(actions[step].cpu().numpy())
             global_step += args.num_envs
             done = terminated | truncated
@@ -332,10 +340,13 @@ def main():
                 raw_next_obs[step, done] = np.stack(infos["final_obs"][done])
             ext_rewards[step] = torch.as_tensor(reward, device=device)
             episode_continues[step] = torch.as_tensor(~done, device=device)
-            if truncated.any():  # bootstrap a time limit from V_e(final observation)
+            if truncated.any():  # bootstrap a time limit from V_e(final observation), remembered as the rest
+                cut = torch.as_tensor(truncated, device=device)
                 with torch.no_grad():
-                    final_values = agent.get_values(observe(np.stack(infos["final_obs"][truncated])))[0]
-                truncation_values[step, torch.as_tensor(truncated, device=device)] = final_values
+                    final_obs = observe(np.stack(infos["final_obs"][truncated]))[None]
+                    final_memory = agent.remember(final_obs, memory[cut], torch.zeros(1, int(cut.sum())))
+                    truncation_values[step, cut] = agent.get_values(final_memory[-1])[0]
+            memory = memory * episode_continues[step].unsqueeze(-1)  # the next episode starts from h = 0
             if "episode" in infos:
                 for i in np.flatnonzero(infos["_episode"]):
                     run.writer.add_scalar("charts/episodic_return", infos["episode"]["r"][i], global_step)
@@ -355,13 +366,16 @@ def main():
             int_return_rms.update(discounted_int_returns.reshape(-1))
             int_rewards = raw_int_rewards / torch.sqrt(int_return_rms.var + 1e-8).float()
 
-        # 3. log pi_old(a|s), V_e and V_i of the rollout in one pass (the policy that acted, unchanged),
+        # 3. log pi_old(a|h), V_e and V_i of the rollout in one pass (the policy that acted, unchanged),
         #    and the two advantages: episodic for the environment's reward, non-episodic for curiosity's.
-        b_obs, b_actions = obs.flatten(0, 1), actions.flatten()
+        b_actions = actions.flatten()
+        episode_starts = torch.cat([no_starts, 1.0 - episode_continues[:-1]])  # (step 0's h is already 0)
         with torch.no_grad():
-            b_log_probs, _, b_ext_values, b_int_values = agent.get_action_and_value(b_obs, b_actions)
+            b_memories = agent.remember(obs, initial_memory, episode_starts).flatten(0, 1)
+            b_log_probs, _, b_ext_values, b_int_values = agent.get_action_and_value(b_memories, b_actions)
             ext_values[:-1], int_values[:-1] = b_ext_values.view(steps_envs), b_int_values.view(steps_envs)
-            ext_values[-1], int_values[-1] = agent.get_values(observe(next_obs))
+            last_memory = agent.remember(observe(next_obs)[None], memory, no_starts)[-1]
+            ext_values[-1], int_values[-1] = agent.get_values(last_memory)
         ext_advantages, ext_returns = compute_gae(
             ext_rewards, ext_values, episode_continues, truncation_values, args.gamma, args.gae_lambda
         )
@@ -373,13 +387,17 @@ def main():
             b_advantages = b_advantages + args.int_coef * int_advantages.flatten()
             b_int_returns = int_returns.flatten()
 
-        # 4. Optimize the clipped surrogate, both value heads and the predictor, for several epochs.
+        # 4. Optimize the clipped surrogate, both value heads and the predictor, for several epochs; a
+        #    minibatch is the whole rollout of some envs, its memories rebuilt by the network being trained.
+        step_env_inds = torch.arange(batch_size, device=device).view(steps_envs)  # into the flat b_ arrays
         for _ in range(args.update_epochs):
-            b_inds = torch.randperm(batch_size, device=device)
-            for start in range(0, batch_size, minibatch_size):
-                mb_inds = b_inds[start : start + minibatch_size]
+            env_order = torch.randperm(args.num_envs, device=device)
+            for start in range(0, args.num_envs, envs_per_minibatch):
+                mb_envs = env_order[start : start + envs_per_minibatch]
+                mb_inds = step_env_inds[:, mb_envs].flatten()
+                h = agent.remember(obs[:, mb_envs], initial_memory[mb_envs], episode_starts[:, mb_envs])
                 new_log_prob, entropy, new_ext_value, new_int_value = agent.get_action_and_value(
-                    b_obs[mb_inds], b_actions[mb_inds]
+                    h.flatten(0, 1), b_actions[mb_inds]
                 )
                 ratio = (new_log_prob - b_log_probs[mb_inds]).exp()
                 mb_advantages = b_advantages[mb_inds]

@@ -20,11 +20,15 @@ import hub_utils
 
 def play(agent, env, seed, greedy):
     observation, _ = env.reset(seed=seed)
-    actions, total, done = [], 0.0, False
+    actions, total, done, memory = [], 0.0, False, torch.zeros(1, agent.memory.hidden_size)
     while not done:
         with torch.inference_mode():
-            obs = agent.normalize(observation[None])
-            action = agent.actor(obs).argmax(-1) if greedy else agent.get_action(obs)
+            memory = agent.remember(agent.normalize(observation[None, None]), memory, torch.zeros(1, 1))[-1]
+            action = (
+                agent.actor(memory).argmax(-1)
+                if greedy
+                else agent.actor(memory).softmax(-1).multinomial(1)[0]
+            )
         actions.append(int(action[0]))
         observation, reward, terminated, truncated, _ = env.step(actions[-1])
         total, done = total + float(reward), terminated or truncated
