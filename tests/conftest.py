@@ -14,6 +14,10 @@ import pytest
 from hub_standin import HubStandIn, hub_standin  # noqa: F401  (hub_standin is a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
+# The scripts whose flags test_bad_values.py and test_flag_typos.py check on every run (ppo_vizdoom.py's
+# flags are checked in test_ppo_vizdoom.py, beside the game it needs).
+FLAG_CHECKED_SCRIPTS = ("q_learning.py", "reinforce.py", "dqn.py", "a2c.py", "ppo.py", "dqn_atari.py")
+FLAG_CHECKED_SCRIPTS += ("ppo_atari.py", "ppo_rnd.py", "ppo_selfplay.py")
 
 # pytest-xdist (`-n auto` in pyproject.toml) runs one worker per core, up to 4. Each worker and the
 # scripts it starts get an equal share of the cores for torch and OpenMP: threads beyond the cores only

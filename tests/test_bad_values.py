@@ -6,22 +6,12 @@ value in every integer flag."""
 import math
 
 import pytest
+from conftest import FLAG_CHECKED_SCRIPTS as SCRIPTS
 from conftest import assert_one_line_error, run_cli
 
 import hub_utils
 import training_run
 
-SCRIPTS = (
-    "q_learning.py",
-    "reinforce.py",
-    "dqn.py",
-    "a2c.py",
-    "ppo.py",
-    "dqn_atari.py",
-    "ppo_atari.py",
-    "ppo_rnd.py",
-    "ppo_selfplay.py",
-)
 # Flags that pick the environment, so that each script parses without optional packages (panda-gym).
 ENV = {"a2c.py": ["--env-id", "CartPole-v1"]}
 

@@ -2,21 +2,10 @@
 --help (no usage block), exit code 2; no abbreviation is ever taken for a flag; --help is unchanged."""
 
 import pytest
+from conftest import FLAG_CHECKED_SCRIPTS as SCRIPTS
 from conftest import run_cli
 
 import hub_utils
-
-SCRIPTS = (
-    "q_learning.py",
-    "reinforce.py",
-    "dqn.py",
-    "a2c.py",
-    "ppo.py",
-    "dqn_atari.py",
-    "ppo_atari.py",
-    "ppo_rnd.py",
-    "ppo_selfplay.py",
-)
 
 
 @pytest.mark.parametrize(
