@@ -44,8 +44,7 @@ from envs.connect_four import BatchConnectFour, check_opponent, reference_move
 from hub_utils import UserError, eval_seeds, evaluate, resolve_env_id
 from training_run import nonnegative_float, positive_float, positive_int, unit_float
 
-# Evaluation: 100 games against each reference player from each seat (eval_episodes), not the course's 10.
-ENV_DEFAULTS = {"ConnectFour": dict(eval_episodes=100)}
+ENV_DEFAULTS = {"ConnectFour": dict(eval_episodes=100)}  # games per reference and seat (the course: 10)
 REFERENCES = ["random", "alphabeta-1", "alphabeta-2", "alphabeta-3"]  # envs/connect_four.py: D plies deep
 
 
@@ -69,7 +68,7 @@ def parse_args(argv=None):
     add("--ent-coef", type=nonnegative_float, default=0.1, help="entropy bonus coefficient")
     add("--vf-coef", type=nonnegative_float, default=0.5, help="value loss coefficient")
     add("--max-grad-norm", type=positive_float, default=0.5, help="global gradient norm clip")
-    add("--hidden-size", type=positive_int, default=256, help="units of each hidden layer")
+    add("--hidden-size", type=positive_int, default=128, help="units of the critic's hidden layer")
     # ML-Agents' self_play settings under the course's names. Its SoccerTwos YAML has save_steps 50000,
     # window 10, ratio 0.5: here the learner then forgot how to beat the reference players; a pool of every
     # snapshot, the current self a fifth of the time and more entropy kept it learning (benchmarks/README.md).
@@ -84,7 +83,7 @@ def parse_args(argv=None):
     add("--eval-opponent", type=check_opponent, default="alphabeta-3", help="evaluation's and enjoy's")
     add("--publish", choices=["best", "latest"], default="best", help="best: the top-rated snapshot")
     args = parser.parse(argv)
-    training_run.check_memory(3 * args.hidden_size**2 * training_run.BYTES_PER_PARAMETER, "--hidden-size")
+    training_run.check_memory(32 * 42 * args.hidden_size * training_run.BYTES_PER_PARAMETER, "--hidden-size")
     rollout = f"one rollout (--num-envs x --num-steps = {args.num_envs * args.num_steps} moves)"
     if args.num_envs * args.num_steps % args.num_minibatches:
         raise UserError(f"--num-minibatches {args.num_minibatches} does not divide {rollout}")
@@ -108,26 +107,35 @@ def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
 
 
 class Agent(nn.Module):
-    """Actor-critic on the mover's view of the board (own pieces, other pieces: 6 x 7 x 2)."""
+    """Actor-critic on the mover's view of the board (own pieces, other pieces: 6 x 7 x 2). Convolutions that
+    keep the board's shape see a three to block the same way in every column, even those its own games
+    rarely use; a column's logit is read at the cell where a piece dropped there would land."""
 
-    def __init__(self, hidden_size=256):
+    def __init__(self, hidden_size=128, channels=32):
         super().__init__()
-        self.torso = nn.Sequential(  # a 4x4 convolution sees every window where four can line up
-            layer_init(nn.Conv2d(2, 64, kernel_size=4)),
-            nn.ReLU(),
+        layers = [layer_init(nn.Conv2d(3, channels, kernel_size=3, padding=1)), nn.ReLU()]
+        for _ in range(3):  # four 3x3 layers: each cell sees every line of four through it (and more)
+            layers += [layer_init(nn.Conv2d(channels, channels, kernel_size=3, padding=1)), nn.ReLU()]
+        self.cells = nn.Sequential(*layers)
+        self.actor = layer_init(nn.Conv2d(channels, 1, kernel_size=1), std=0.01)  # near-uniform first moves
+        self.critic = nn.Sequential(
             nn.Flatten(),
-            layer_init(nn.Linear(64 * 3 * 4, hidden_size)),
+            layer_init(nn.Linear(channels * 6 * 7, hidden_size)),
             nn.ReLU(),
+            layer_init(nn.Linear(hidden_size, 1), std=1.0),
         )
-        self.actor = layer_init(nn.Linear(hidden_size, 7), std=0.01)  # near-uniform first moves
-        self.critic = layer_init(nn.Linear(hidden_size, 1), std=1.0)
 
     def features(self, obs):
-        return self.torso(obs.permute(0, 3, 1, 2))  # (batch, 6, 7, 2) planes -> channels first
+        """Each cell's features (a plane of ones marks the board's cells) and each column's landing row."""
+        planes = torch.cat([obs, torch.ones_like(obs[..., :1])], -1).permute(0, 3, 1, 2)
+        landing_row = (6 - obs.sum((1, 3))).long().clamp(min=1) - 1  # the lowest empty cell; row 0: the top
+        return self.cells(planes), landing_row
 
     def logits(self, hidden, mask):
         """Masked logits: a full column gets -1e8, so its probability is exactly 0 (and 0 * log p = 0)."""
-        return torch.where(mask, self.actor(hidden), torch.tensor(-1e8))
+        cells, landing_row = hidden
+        column_logits = self.actor(cells)[:, 0].gather(1, landing_row[:, None]).squeeze(1)
+        return torch.where(mask, column_logits, torch.tensor(-1e8))
 
     def get_action_and_value(self, obs, mask, action=None):
         """a ~ pi(.|s) among the legal columns (or the given a), log pi(a|s), the entropy and V(s)."""
@@ -136,10 +144,10 @@ class Agent(nn.Module):
         if action is None:
             action = torch.multinomial(log_pi.exp(), 1).squeeze(-1)
         log_prob = log_pi.gather(-1, action.unsqueeze(-1)).squeeze(-1)
-        return action, log_prob, -(log_pi.exp() * log_pi).sum(-1), self.critic(hidden).squeeze(-1)
+        return action, log_prob, -(log_pi.exp() * log_pi).sum(-1), self.critic(hidden[0]).squeeze(-1)
 
     def get_value(self, obs):
-        return self.critic(self.features(obs)).squeeze(-1)
+        return self.critic(self.features(obs)[0]).squeeze(-1)
 
     def get_action(self, obs, mask):
         return torch.multinomial(self.logits(self.features(obs), mask).softmax(-1), 1).squeeze(-1)

@@ -66,8 +66,10 @@ def test_a_masked_column_is_never_chosen_even_by_a_network_that_prefers_it():
     obs, legal = random_positions(512)
     legal[:, 3] = False  # column 3 full everywhere, and the network's favourite by far
     legal[~legal.any(1), 0] = True
+    favourite = torch.zeros(1, 1, 6, 7)
+    favourite[..., 3] = 50.0  # whatever the board, the network scores column 3 far above the others
+    agent.actor.register_forward_hook(lambda module, inputs, output: output + favourite)
     with torch.no_grad():
-        agent.actor.bias[3] = 50.0
         for action in (agent.get_action(obs, legal), agent.get_greedy_action(obs, legal)):
             assert legal[torch.arange(512), action].all()
         action, log_prob, entropy, _ = agent.get_action_and_value(obs, legal)
@@ -271,3 +273,15 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, flags, fragments):
     process = run_cli(["algorithms/ppo_selfplay.py", *flags], tmp_path)
     assert_one_line_error(process, *fragments)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_columns_logit_is_read_at_the_cell_where_a_piece_dropped_there_would_land():
+    obs, _ = random_positions(256)
+    _, landing_row = selfplay.Agent(8).features(obs)
+    occupied = obs.sum(-1)  # (games, 6, 7): 1 where a piece is; row 0 is the top
+    for game, column in np.ndindex(256, 7):
+        empty = np.flatnonzero(occupied[game, :, column] == 0)
+        if len(
+            empty
+        ):  # pieces stack from the bottom: the empty cells are the top ones, the landing cell last
+            assert list(empty) == list(range(len(empty))) and landing_row[game, column] == empty[-1]
