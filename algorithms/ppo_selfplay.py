@@ -79,7 +79,7 @@ def parse_args(argv=None):
     add("--initial-elo", type=positive_float, default=1200.0, help="every player's first rating")
     add("--elo-k", type=positive_float, default=16.0, help="K of the ELO update")
     add("--reference-opponents", type=check_opponent, nargs="+", default=REFERENCES, help="never learn")
-    add("--elo-games", type=positive_int, default=40, help="games per reference player per snapshot")
+    add("--elo-games", type=positive_int, default=200, help="games per reference player per snapshot")
     add("--eval-opponent", type=check_opponent, default="alphabeta-3", help="evaluation's and enjoy's")
     add("--publish", choices=["best", "latest"], default="best", help="best: the top-rated snapshot")
     args = parser.parse(argv)
