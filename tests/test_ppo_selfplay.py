@@ -276,12 +276,18 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, flags, fragments):
 
 
 def test_a_columns_logit_is_read_at_the_cell_where_a_piece_dropped_there_would_land():
-    obs, _ = random_positions(256)
-    _, landing_row = selfplay.Agent(8).features(obs)
+    obs, legal = random_positions(256)
+    agent = selfplay.Agent(8)
+    cell_scores = torch.arange(42.0).view(1, 1, 6, 7)  # the score of row r, column c: 7 r + c
+    agent.actor.register_forward_hook(lambda module, inputs, output: cell_scores.expand_as(output))
+    with torch.no_grad():
+        logits = agent.logits(agent.features(obs), legal)
     occupied = obs.sum(-1)  # (games, 6, 7): 1 where a piece is; row 0 is the top
     for game, column in np.ndindex(256, 7):
         empty = np.flatnonzero(occupied[game, :, column] == 0)
-        if len(
-            empty
-        ):  # pieces stack from the bottom: the empty cells are the top ones, the landing cell last
-            assert list(empty) == list(range(len(empty))) and landing_row[game, column] == empty[-1]
+        if legal[game, column]:
+            # pieces stack from the bottom: the empty cells are the top ones, the landing cell the lowest
+            assert list(empty) == list(range(len(empty)))
+            assert logits[game, column] == 7 * empty[-1] + column
+        else:
+            assert len(empty) == 0 and logits[game, column] == -1e8
