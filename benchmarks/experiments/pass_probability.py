@@ -12,6 +12,8 @@ policy whose risk of ending the episode is the same at every moment scores, howe
 """
 
 import argparse
+import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,8 @@ def main() -> None:
     print("| run | result, 10 episodes | mean +/- std, all | blocks of 10 that pass | bootstrap P(pass) |")
     print("|---|---|---|---|---|")
     for run in args.runs:
-        returns = np.array(hub_utils.enjoy(run, eval_episodes=args.episodes).returns)
+        with contextlib.redirect_stdout(io.StringIO()):  # enjoy's own summary line would split the table
+            returns = np.array(hub_utils.enjoy(run, eval_episodes=args.episodes).returns)
         first = returns[:TEN].mean() - returns[:TEN].std()
         blocks = returns[: len(returns) // TEN * TEN].reshape(-1, TEN)
         passed = int((blocks.mean(1) - blocks.std(1) >= args.bar).sum())
